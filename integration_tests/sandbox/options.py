@@ -1,0 +1,105 @@
+"""Every knob of the sandbox, shared by the CLI and the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass
+class SandboxOptions:
+    # 0 picks a free port, so parallel test runs never collide.
+    port: int = 0
+    seed: int = 1
+    projects: int = 6
+    # None keeps the deliberately uneven default sizes (one empty, one with 1,203 stories...).
+    stories: int | None = None
+    disabled_projects: int = 1
+    latency_ms: float = 0.0
+    error_every: int = 0
+    rate_limit_every: int = 0
+    drop_every: int = 0
+    truncate_every: int = 0
+    mutate_stories: bool = False
+    # The real status of invalid_authentication is unknown (doc §1.4): 403 or 401.
+    auth_status: int = 403
+    basic_auth_everywhere: bool = False
+    # The boundary semantics of *_after/*_before were never documented (doc §3.3).
+    date_filter: str = "strict"
+    # Whether /my/notifications honoured created_after/updated_after is unverified (doc §3.4).
+    notifications_ignore_filters: bool = False
+    # Only a third-party comment says 50 (doc §2.2).
+    iterations_max_limit: int = 50
+
+    def __post_init__(self) -> None:
+        if self.auth_status not in (401, 403):
+            raise ValueError("auth_status must be 401 or 403")
+        if self.date_filter not in ("strict", "inclusive"):
+            raise ValueError("date_filter must be 'strict' or 'inclusive'")
+        if self.projects < 1:
+            raise ValueError("projects must be at least 1")
+        if self.stories is not None and self.stories < 0:
+            raise ValueError("stories must not be negative")
+        if not 0 <= self.disabled_projects <= self.projects:
+            raise ValueError("disabled_projects must be between 0 and projects")
+        for name in ("error_every", "rate_limit_every", "drop_every", "truncate_every"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+
+_HELP = {
+    "port": "TCP port on 127.0.0.1 (0 = pick a free one)",
+    "seed": "seed of the deterministic data generator",
+    "projects": "number of projects",
+    "stories": "give every project exactly this many stories (default: uneven realistic sizes)",
+    "disabled_projects": "how many projects (the last ones) have API access disabled",
+    "latency_ms": "sleep this long before answering each API request",
+    "error_every": "every Nth API request answers 500 api_internal_error / 503 server_under_load",
+    "rate_limit_every": "every Nth API request answers 429 with Retry-After: 1",
+    "drop_every": "every Nth API request: close the connection without answering",
+    "truncate_every": "every Nth API request answers 200 with half of the JSON body",
+    "mutate_stories": "delete/move/create stories between the pages of a stories sync",
+    "auth_status": "HTTP status of invalid_authentication errors",
+    "basic_auth_everywhere": "accept HTTP Basic auth on every endpoint, not only GET /me",
+    "date_filter": "strict: *_after is > and *_before is <; inclusive: >= and <=",
+    "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
+    "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",
+}
+
+_CHOICES: dict[str, list[object]] = {"auth_status": [401, 403], "date_filter": ["strict", "inclusive"]}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Derive the CLI from the dataclass so the two can never drift apart."""
+    parser = argparse.ArgumentParser(
+        prog="python -m integration_tests.sandbox",
+        description="Local emulator of the Pivotal Tracker REST API v5.",
+    )
+    for field in dataclasses.fields(SandboxOptions):
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default
+        if field.type in ("bool", bool):
+            parser.add_argument(flag, action="store_true", default=default, help=_HELP[field.name])
+            continue
+        if field.name == "stories":
+            kind: type = int
+        elif field.type in ("float", float):
+            kind = float
+        elif field.type in ("str", str):
+            kind = str
+        else:
+            kind = int
+        parser.add_argument(
+            flag,
+            type=kind,
+            default=default,
+            choices=_CHOICES.get(field.name),
+            help=f"{_HELP[field.name]} (default: {default})",
+        )
+    return parser
+
+
+def parse_options(argv: list[str] | None = None) -> SandboxOptions:
+    namespace = build_parser().parse_args(argv)
+    return SandboxOptions(**vars(namespace))

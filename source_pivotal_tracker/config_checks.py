@@ -1,0 +1,58 @@
+"""Config validation with messages that name the field and never echo its value."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+HTTPS_RULE = (
+    "must be an https:// URL (plain http:// is accepted only for localhost, 127.0.0.0/8 and ::1), "
+    "so that credentials never cross a network in clear text"
+)
+
+
+def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
+    """The most relevant problem of a config against the spec, as one sentence, or None."""
+    error = best_match(Draft7Validator(spec).iter_errors(config))
+    if error is None:
+        return None
+    field = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        field = f"{field}.{missing}" if field else missing
+        return f"The config field '{field}' is required."
+    return f"The config field '{field or '<root>'}' {_rule(error)}."
+
+
+def _rule(error: ValidationError) -> str:
+    rule, expected = error.validator, error.validator_value
+    if rule == "type":
+        return f"must be of type {expected}"
+    if rule == "minimum":
+        return f"must be at least {expected}"
+    if rule == "maximum":
+        return f"must be at most {expected}"
+    if rule == "pattern" and list(error.absolute_path) == ["api_url"]:
+        return HTTPS_RULE
+    if rule in ("enum", "const"):
+        return f"must be one of {list(expected) if rule == 'enum' else [expected]}"
+    if rule == "uniqueItems":
+        return "must not repeat a value"
+    if rule == "oneOf":
+        return "must be one of the authentication methods: api_token, or username_password"
+    return "does not match the spec"
+
+
+def derived_secrets(config: Mapping[str, Any]) -> Iterable[str]:
+    """Secrets that are not in the config verbatim but reach the wire, hence the debug log.
+
+    The Basic auth header of the /me login carries base64("username:password").
+    """
+    credentials = config.get("credentials") or {}
+    if isinstance(credentials, Mapping) and credentials.get("password"):
+        pair = f"{credentials.get('username', '')}:{credentials['password']}"
+        yield base64.b64encode(pair.encode()).decode()

@@ -1,0 +1,105 @@
+"""Console-script entry point: `source-pivotal-tracker spec|check|discover|read ...`."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.models import (
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    ConnectorSpecification,
+    FailureType,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .config_checks import config_problem, derived_secrets
+from .source import SourcePivotalTracker
+
+
+class TrackerEntrypoint(AirbyteEntrypoint):
+    """The CDK entrypoint, with config errors that name the field and masks for derived secrets."""
+
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        problem = config_problem(config, source_spec.connectionSpecification)
+        if problem:
+            raise AirbyteTracedException(
+                message=f"Config validation error: {problem}",
+                internal_message=problem,
+                failure_type=FailureType.config_error,
+            )
+
+    @staticmethod
+    def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
+        AirbyteEntrypoint.set_up_secret_filter(config, connection_specification)
+        for secret in derived_secrets(config):
+            add_to_secrets(secret)
+
+
+def _trace_error(message: str, failure_type: FailureType) -> str:
+    error = AirbyteErrorTraceMessage(
+        message=filter_secrets(message),
+        internal_message=filter_secrets(traceback.format_exc()),
+        failure_type=failure_type,
+    )
+    trace = AirbyteTraceMessage(
+        type=TraceType.ERROR,
+        emitted_at=ab_datetime_now().to_epoch_millis(),
+        error=error,
+    )
+    return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()
+
+
+def _build_source(args: list[str]) -> SourcePivotalTracker:
+    catalog_path = AirbyteEntrypoint.extract_catalog(args)
+    config_path = AirbyteEntrypoint.extract_config(args)
+    state_path = AirbyteEntrypoint.extract_state(args)
+    config: Mapping[str, Any] | None = SourcePivotalTracker.read_config(config_path) if config_path else None
+    if config is not None:
+        # Mask the secrets before anything can print them, even a failure to start.
+        TrackerEntrypoint.set_up_secret_filter(config, _spec())
+    return SourcePivotalTracker(
+        SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None,
+        config,
+        SourcePivotalTracker.read_state(state_path) if state_path else None,
+    )
+
+
+def _spec() -> Mapping[str, Any]:
+    from .source import load_manifest
+
+    return load_manifest()["spec"]["connection_specification"]
+
+
+def run() -> None:
+    args = sys.argv[1:]
+    try:
+        source = _build_source(args)
+    except Exception as error:  # a bad file or config must not end in a bare traceback
+        failure = (
+            error.failure_type if isinstance(error, AirbyteTracedException) else FailureType.config_error
+        )
+        print(
+            _trace_error(
+                f"The connector could not start: {error}",
+                failure or FailureType.config_error,
+            )
+        )
+        sys.exit(1)
+    entrypoint = TrackerEntrypoint(source)
+    parsed = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed):
+            # One write per message: threads must not interleave a message and its newline.
+            print(f"{message}\n", end="")

@@ -1,0 +1,102 @@
+"""The connector: the declarative manifest, its stream schemas, and the config it runs with."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from airbyte_cdk.models import ConfiguredAirbyteCatalog
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
+    ConcurrentDeclarativeSource,
+)
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    SimpleRetriever as SimpleRetrieverModel,
+)
+from airbyte_cdk.sources.source import TState
+
+from .components import VerifiedPagesRetriever
+
+PACKAGE_DIR = Path(__file__).parent
+SCHEMAS_DIR = PACKAGE_DIR / "schemas"
+
+
+@lru_cache(maxsize=1)
+def load_manifest() -> Mapping[str, Any]:
+    """manifest.yaml with the stream schemas of schemas/*.json filled into its `schemas` map.
+
+    One JSON file per stream keeps the manifest readable; sub-objects that several streams share
+    (label, person, …) sit once in schemas/shared and are inlined here, so that the CDK's
+    non-deprecated InlineSchemaLoader can serve them.
+    """
+    manifest = yaml.safe_load((PACKAGE_DIR / "manifest.yaml").read_text())
+    manifest["schemas"] = {
+        path.stem: _inline_shared(json.loads(path.read_text())) for path in sorted(SCHEMAS_DIR.glob("*.json"))
+    }
+    return manifest
+
+
+def _inline_shared(node: Any) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("shared/"):
+            return _inline_shared(json.loads((SCHEMAS_DIR / ref).read_text()))
+        return {key: _inline_shared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_shared(item) for item in node]
+    return node
+
+
+def spec_defaults() -> Mapping[str, Any]:
+    properties = load_manifest()["spec"]["connection_specification"]["properties"]
+    return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
+
+
+def with_defaults(config: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The user's config with the spec's defaults for the options left out (a copy)."""
+    if config is None:
+        return None
+    merged = {**spec_defaults(), **config}
+    merged["api_url"] = str(merged["api_url"]).rstrip("/")
+    return merged
+
+
+class SourcePivotalTracker(ConcurrentDeclarativeSource):
+    """Config, catalog and state go to the constructor: CDK 7 builds every stream from them."""
+
+    def __init__(
+        self,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        config: Mapping[str, Any] | None = None,
+        state: TState = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            source_config=copy.deepcopy(load_manifest()),
+            catalog=catalog,
+            config=with_defaults(config),
+            state=state,
+            **kwargs,
+        )
+        self._read_story_pages_verified()
+
+    def _read_story_pages_verified(self) -> None:
+        """Builds the retrievers that ask for it (`verified_pages_bound`) as VerifiedPagesRetriever.
+
+        A CustomRetriever would have to redo the factory's wiring of a SimpleRetriever (cursor
+        request options, paginator, partition router), which the CDK does not pass to custom
+        classes; so the factory builds a SimpleRetriever as usual and the subclass adopts it.
+        """
+        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
+        build_simple = constructors[SimpleRetrieverModel]
+
+        def build(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+            retriever = build_simple(model=model, config=config, **kwargs)
+            bound = (model.parameters or {}).get("verified_pages_bound")
+            return VerifiedPagesRetriever.adopt(retriever, bound) if bound else retriever
+
+        constructors[SimpleRetrieverModel] = build  # type: ignore[index]
