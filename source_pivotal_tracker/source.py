@@ -11,16 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+)
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     SimpleRetriever as SimpleRetrieverModel,
 )
 from airbyte_cdk.sources.source import TState
 
-from .components import VerifiedPagesRetriever
+from .components import TrackerRetriever
+from .login import signed_in
 
 PACKAGE_DIR = Path(__file__).parent
 PARENT_STREAM = "projects"
@@ -85,22 +92,30 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             state=state,
             **kwargs,
         )
-        self._read_story_pages_verified()
+        self._build_tracker_retrievers()
 
-    def _read_story_pages_verified(self) -> None:
-        """Builds the retrievers that ask for it (`verified_pages_bound`) as VerifiedPagesRetriever.
+    def _build_tracker_retrievers(self) -> None:
+        """Builds every SimpleRetriever of the manifest as a components.TrackerRetriever.
 
         A CustomRetriever would have to redo the factory's wiring of a SimpleRetriever (cursor
         request options, paginator, partition router), which the CDK does not pass to custom
-        classes; so the factory builds a SimpleRetriever as usual and the subclass adopts it.
+        classes; so the factory builds each SimpleRetriever as usual and the subclass adopts it,
+        with the stream's cursor field for its progress log and `verified_pages_bound` from the
+        manifest's parameters.
         """
         constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
         build_simple = constructors[SimpleRetrieverModel]
 
         def build(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
             retriever = build_simple(model=model, config=config, **kwargs)
+            incremental = kwargs.get("incremental_sync")
+            cursor_field = (
+                InterpolatedString.create(str(incremental.cursor_field), parameters={}).eval(config)
+                if incremental is not None
+                else None
+            )
             bound = (model.parameters or {}).get("verified_pages_bound")
-            return VerifiedPagesRetriever.adopt(retriever, bound) if bound else retriever
+            return TrackerRetriever.adopt(retriever, bound, cursor_field)
 
         constructors[SimpleRetrieverModel] = build  # type: ignore[index]
 
@@ -111,8 +126,17 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
+        self._sign_in()
         self._fetch_projects_once()
         yield from super().read(logger, config, catalog, state)
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        self._sign_in()
+        return super().check(logger, config)
+
+    def _sign_in(self) -> None:
+        """Streams are built from this config: with username/password, give them the token."""
+        self._config = signed_in(self._config)
 
     def _fetch_projects_once(self) -> None:
         """Reads GET /projects before the concurrent read starts.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 # Priority groups of the story list (doc §2.5): done, in progress, backlog, icebox.
@@ -113,11 +114,12 @@ class Event(NamedTuple):
 
     version: int
     occurred_at: int
-    action: str  # create | transition | comment | edit | update | move | delete
+    action: str  # create | transition | comment | comment_edit | edit | update | move | delete
     story: Story
     performer_id: int
-    # transition: (from_state, to_state, accepted_at_before); comment: Comment;
-    # update/edit/move: (original_values, new_values); others: None.
+    # create: initial state; transition: (from, to, previous updated_at, accepted_at);
+    # comment/comment_edit: (Comment, previous updated_at); edit/update/move:
+    # (original_values, new_values) with epoch-second times; delete: None.
     detail: object
 
 
@@ -183,11 +185,12 @@ class Story:
         self.owner_ids: tuple[int, ...] = ()
         self.labels: tuple[Label, ...] = ()
         self.story_priority = "none"
-        self.comments: list[Comment] = []
-        self.tasks: list[Task] = []
-        self.blockers: list[Blocker] = []
-        self.transitions: list[Transition] = []
-        self.blocked_story_ids: list[int] = []
+        # Most stories have none of these; a shared empty tuple saves five lists per story.
+        self.comments: Sequence[Comment] = ()
+        self.tasks: Sequence[Task] = ()
+        self.blockers: Sequence[Blocker] = ()
+        self.transitions: Sequence[Transition] = ()
+        self.blocked_story_ids: Sequence[int] = ()
         self.deleted = False
         # The default JSON rendering, built once and reused by every page that contains the story.
         self.cached_json: bytes | None = None

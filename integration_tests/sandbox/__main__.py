@@ -1,0 +1,43 @@
+"""CLI: `python -m integration_tests.sandbox --port 8765 [options]`; prints one JSON line."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import orjson
+
+from .options import parse_options
+from .server import Sandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    sandbox = Sandbox(options).start()
+    banner = {
+        "url": sandbox.url,
+        "api_token": sandbox.api_token,
+        "username": sandbox.username,
+        "password": sandbox.password,
+    }
+    sys.stdout.write(orjson.dumps(banner).decode() + "\n")
+    sys.stdout.flush()
+    try:
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
