@@ -31,8 +31,10 @@ def test_dockerfile_labels_and_base_image_match_metadata() -> None:
     assert f"LABEL io.airbyte.name={data['dockerRepository']}" in dockerfile
     assert f"FROM {data['connectorBuildOptions']['baseImage']}" in dockerfile
     # The platform finds the command through AIRBYTE_ENTRYPOINT: it must be the ENTRYPOINT.
-    entrypoint = re.search(r'ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile)
-    assert entrypoint and f"ENTRYPOINT {entrypoint.group(1).split()!r}".replace("'", '"') in dockerfile
+    airbyte_entrypoint = re.search(r'ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile)
+    entrypoint = re.search(r"^ENTRYPOINT (\[.*\])$", dockerfile, re.MULTILINE)
+    assert airbyte_entrypoint and entrypoint
+    assert json.loads(entrypoint.group(1)) == airbyte_entrypoint.group(1).split()
 
 
 def test_package_version_matches_the_image_tag() -> None:
