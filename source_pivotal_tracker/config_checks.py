@@ -17,7 +17,11 @@ HTTPS_RULE = (
 
 def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     """The most relevant problem of a config against the spec, as one sentence, or None."""
-    error = best_match(Draft7Validator(spec).iter_errors(config))
+    errors = [
+        (_error_of_chosen_option(e) or e) if e.validator == "oneOf" else e
+        for e in Draft7Validator(spec).iter_errors(config)
+    ]
+    error = best_match(errors)
     if error is None:
         return None
     field = ".".join(str(part) for part in error.absolute_path)
@@ -26,6 +30,20 @@ def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | 
         field = f"{field}.{missing}" if field else missing
         return f"The config field '{field}' is required."
     return f"The config field '{field or '<root>'}' {_rule(error)}."
+
+
+def _error_of_chosen_option(error: ValidationError) -> ValidationError | None:
+    """Of a oneOf failure, the error of the option the config chose with its `auth_type`.
+
+    Left to itself, best_match may report that the *other* option wants another auth_type,
+    when the user chose an option and left one of its fields out.
+    """
+    chosen = error.instance.get("auth_type") if isinstance(error.instance, Mapping) else None
+    for index, option in enumerate(error.validator_value):
+        if option.get("properties", {}).get("auth_type", {}).get("const") == chosen:
+            errors = [e for e in error.context or [] if e.relative_schema_path[0] == index]
+            return best_match(errors)
+    return None
 
 
 def _rule(error: ValidationError) -> str:

@@ -69,6 +69,10 @@ def _build_source(args: list[str]) -> SourcePivotalTracker:
     if config is not None:
         # Mask the secrets before anything can print them, even a failure to start.
         TrackerEntrypoint.set_up_secret_filter(config, _spec())
+        if config_problem(config, _spec()):
+            # Streams are never built from a config that breaks the spec: the entrypoint
+            # rejects it with a message naming the field, as FAILED for check, TRACE otherwise.
+            config = None
     return SourcePivotalTracker(
         SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None,
         config,

@@ -143,15 +143,13 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
 
         Every per-project stream lists the projects through its parent stream, whose responses
         the CDK caches; but a dozen streams starting at once all miss the empty cache. Read once
-        first, every stream finds the list in the cache: one request per sync. Any failure here
-        is left for the read itself to report, with its proper error handling.
+        first, every stream finds the list in the cache: one request per sync. Without the
+        project list no stream can be read, so its failure (rejected credentials, retries
+        exhausted) ends the sync here, after one attempt, rather than once per stream.
         """
         projects = next((s for s in self.streams(self._config) if s.name == PARENT_STREAM), None)
         if projects is None:
             return
-        try:
-            for partition in projects.generate_partitions():
-                for _ in partition.read():
-                    pass
-        except Exception as error:  # noqa: BLE001 - reported by the read that follows
-            logger.debug(f"Listing the projects ahead of the read failed: {error}")
+        for partition in projects.generate_partitions():
+            for _ in partition.read():
+                pass
