@@ -203,7 +203,8 @@ class TrackerRetriever(SimpleRetriever):
     never seen. Each pass is pinned to stories created before the partition started, so no new
     story can enter the listing; a pass then saw every story exactly when all its pages reported
     the same total and the distinct story ids equal that total. Otherwise the partition is read
-    again, emitting only records not yet emitted, up to ``max_passes`` times. When nothing
+    again, emitting only the stories (and their embedded records) not read yet, up to
+    ``max_passes`` times. When nothing
     changes this costs nothing: one request per page, as plain paging.
     """
 
@@ -245,22 +246,25 @@ class TrackerRetriever(SimpleRetriever):
         stream_slice: StreamSlice,
     ) -> Iterable[Record]:
         pinned = self._pin_upper_bound(stream_slice)
-        emitted: set[Any] = set()
+        read_before: set[Any] = set()
         for attempt in range(1, int(self.max_passes) + 1):
             census = _PageCensus()
 
-            def counted(response: requests.Response | None, census: _PageCensus = census) -> Iterable[Record]:
+            def counted(
+                response: requests.Response | None,
+                census: _PageCensus = census,
+                read_before: set[Any] = read_before,
+            ) -> Iterable[Record]:
                 if response is not None:
                     census.observe(response)
-                for record in records_generator_fn(response):
-                    key = record.get("id")
-                    if key is None or key not in emitted:
-                        emitted.add(key)
-                        yield record
+                    if read_before:
+                        _drop_items(response, read_before)
+                yield from records_generator_fn(response)
 
             yield from super()._read_pages(counted, pinned)
             if census.complete():
                 return
+            read_before |= census.ids
             logger.warning(
                 f"Stream {self.name}, {_describe(stream_slice)}: the stories changed while they "
                 f"were paged ({census}); reading them again (pass {attempt + 1})."
@@ -291,6 +295,18 @@ class TrackerRetriever(SimpleRetriever):
         if bound and self.upper_bound_parameter and self.upper_bound_parameter not in params:
             return {**params, self.upper_bound_parameter: bound}
         return params
+
+
+def _drop_items(response: requests.Response, read_before: set[Any]) -> None:
+    """Removes the stories an earlier pass read from a page, before its records are extracted.
+
+    A re-read pass then emits only stories (or their comments, tasks, blockers) not emitted yet.
+    """
+    body = parsed_body(response)
+    if isinstance(body, list):
+        response._tracker_body = [  # type: ignore[attr-defined]
+            item for item in body if not (isinstance(item, dict) and item.get("id") in read_before)
+        ]
 
 
 class _PageCensus:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import sys
 import traceback
 from collections.abc import Mapping
@@ -86,7 +88,23 @@ def _spec() -> Mapping[str, Any]:
     return load_manifest()["spec"]["connection_specification"]
 
 
+# glibc's mallopt option for the number of malloc arenas (M_ARENA_MAX in malloc.h).
+M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Two malloc arenas for the whole process, as MALLOC_ARENA_MAX=2 would give.
+
+    glibc gives each worker thread an arena of its own, and pages of stories parsed on one
+    thread and freed on another fragment them: the process grew by tens of MB per hundred
+    thousand records. With two arenas its peak stays flat, at no measurable cost in speed.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+
+
 def run() -> None:
+    limit_malloc_arenas()
     args = sys.argv[1:]
     try:
         source = _build_source(args)

@@ -16,6 +16,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    SyncMode,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
@@ -31,6 +32,7 @@ from .login import signed_in
 
 PACKAGE_DIR = Path(__file__).parent
 PARENT_STREAM = "projects"
+RECORD_QUEUE_SIZE = 1000
 logger = logging.getLogger("airbyte")
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
@@ -61,6 +63,26 @@ def _inline_shared(node: Any) -> Any:
     return node
 
 
+def manifest_for(catalog: ConfiguredAirbyteCatalog | None) -> dict[str, Any]:
+    """The manifest for one read: streams the catalog reads in full refresh lose their cursor.
+
+    CDK 7 builds a stream's cursor whatever the sync mode, and the cursor parses the timestamps of
+    every record (half of the connector's work per record); a full refresh reads everything and
+    has no use for it. Without a catalog (spec, check, discover) the manifest is whole.
+    """
+    manifest = copy.deepcopy(load_manifest())
+    full_refresh = {
+        configured.stream.name
+        for configured in (catalog.streams if catalog else [])
+        if configured.sync_mode == SyncMode.full_refresh
+    }
+    for name, definition in manifest["definitions"]["streams"].items():
+        if name in full_refresh:
+            definition.pop("incremental_sync", None)
+            definition.pop("state_migrations", None)
+    return manifest
+
+
 def spec_defaults() -> Mapping[str, Any]:
     properties = load_manifest()["spec"]["connection_specification"]["properties"]
     return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
@@ -86,13 +108,17 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            source_config=copy.deepcopy(load_manifest()),
+            source_config=manifest_for(catalog),
             catalog=catalog,
             config=with_defaults(config),
             state=state,
             **kwargs,
         )
         self._build_tracker_retrievers()
+        # The CDK queues up to 10,000 records for the main thread, which writes them out; workers
+        # that parse pages faster than it writes fill that queue, tens of MB of records that buy
+        # no speed. Two pages' worth keeps the workers busy and the memory flat.
+        self._concurrent_source._queue.maxsize = RECORD_QUEUE_SIZE
 
     def _build_tracker_retrievers(self) -> None:
         """Builds every SimpleRetriever of the manifest as a components.TrackerRetriever.
@@ -147,7 +173,8 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         project list no stream can be read, so its failure (rejected credentials, retries
         exhausted) ends the sync here, after one attempt, rather than once per stream.
         """
-        projects = next((s for s in self.streams(self._config) if s.name == PARENT_STREAM), None)
+        built = self._streams_by_name([PARENT_STREAM]) or self.streams(self._config)
+        projects = next((s for s in built if s.name == PARENT_STREAM), None)
         if projects is None:
             return
         for partition in projects.generate_partitions():

@@ -273,10 +273,11 @@ STREAM_CASES_BY_NAME = {case.name: case for case in STREAM_CASES}
 # --------------------------------------------------------------------------- reading
 
 
-def catalog_for(*streams: str) -> Any:
+def catalog_for(*streams: str, full_refresh: bool = False) -> Any:
     builder = CatalogBuilder()
     for stream in streams:
-        mode = SyncMode.incremental if stream in INCREMENTAL_STREAMS else SyncMode.full_refresh
+        incremental = stream in INCREMENTAL_STREAMS and not full_refresh
+        mode = SyncMode.incremental if incremental else SyncMode.full_refresh
         builder.with_stream(stream, mode)
     return builder.build()
 
@@ -287,9 +288,10 @@ def read_streams(
     state: list[AirbyteStateMessage] | None = None,
     expect_failure: bool = False,
     debug: bool = False,
+    full_refresh: bool = False,
 ) -> EntrypointOutput:
     """Read ``streams`` in-process, the CDK 7 way: config, catalog and state to the constructor too."""
-    catalog = catalog_for(*streams)
+    catalog = catalog_for(*streams, full_refresh=full_refresh)
     # The CDK caches parent-stream answers (GET /projects) in one in-memory SQLite database per
     # process unless REQUEST_CACHE_PATH is set: give every read a cache of its own, so that no
     # read is served another test's projects.

@@ -116,6 +116,21 @@ def test_first_sync_emits_a_per_project_state_at_the_newest_story(tracker: Track
     assert _cursor_of(state, OTHER_PROJECT_ID) == {"created_at": _newest(stories[:10], "created_at")}
 
 
+def test_full_refresh_of_stories_reads_all_history_still_pinned_to_the_read_start(
+    tracker: TrackerFake,
+) -> None:
+    tracker.on(STORIES, TrackerResponse.ok(_stories()).paged())
+
+    before = _now()
+    output = read_streams(ConfigBuilder().with_days_back(7).build(), "stories", full_refresh=True)
+
+    (request,) = tracker.requests_to(STORIES)
+    assert "created_after" not in request.query, "days_back is where incremental syncs start"
+    assert before <= _time(request.query["created_before"]) <= _now() + timedelta(seconds=1)
+    assert len(records_of(output, "stories")) == len(_stories())
+    assert stream_state(output, "stories") == {"__ab_no_cursor_state_message": True}
+
+
 # --------------------------------------------------------------------------- later syncs
 
 
