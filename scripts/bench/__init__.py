@@ -1,0 +1,1 @@
+"""Parts of scripts/benchmark.py: running and measuring contenders, the peer, the plain loop."""

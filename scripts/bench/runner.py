@@ -1,0 +1,154 @@
+"""Runs one connector command as a child process and measures it without holding its output."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import orjson
+
+from integration_tests.harness import SandboxProcess
+
+# Our CDK prints compact JSON, the peer's (pydantic v1) puts a space after each colon.
+RECORD_PREFIXES = (b'{"type":"RECORD"', b'{"type": "RECORD"')
+TRACE_PREFIXES = (b'{"type":"TRACE"', b'{"type": "TRACE"')
+STREAM_KEYS = (b'"stream":"', b'"stream": "')
+
+
+@dataclass
+class Run:
+    label: str
+    wall: float
+    first_record: Optional[float]
+    records: Counter[str]
+    peak_rss_mb: float
+    exit_code: int
+    requests: dict[str, int]
+    errors: list[str]
+    keys: dict[str, set[Any]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+    @property
+    def rate(self) -> float:
+        return self.total / self.wall if self.wall else 0.0
+
+    @property
+    def streaming_rate(self) -> float:
+        """Records/s from the first record on: throughput without interpreter and CDK start-up."""
+        if self.first_record is None or self.wall <= self.first_record:
+            return 0.0
+        return self.total / (self.wall - self.first_record)
+
+
+def _stream_of(line: bytes) -> bytes:
+    # The stream name precedes "data" in both serialisers, so the first match is the record's own.
+    for key in STREAM_KEYS:
+        start = line.find(key)
+        if start >= 0:
+            start += len(key)
+            return line[start : line.index(b'"', start)]
+    return b"?"
+
+
+def measure(
+    label: str,
+    args: Sequence[str],
+    sandbox: SandboxProcess,
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[dict[str, str]] = None,
+    key_fields: Optional[dict[str, str]] = None,
+) -> Run:
+    """Runs `args`, counting RECORD lines per stream as they stream past.
+
+    `key_fields` (stream -> primary key field) makes it parse those streams' records to keep their
+    keys, for the peer comparison; otherwise a record costs a prefix test and one find.
+    """
+    sandbox.admin("requests/reset", "POST")
+    records: Counter[bytes] = Counter()
+    keys: dict[str, set[Any]] = {stream: set() for stream in key_fields or {}}
+    wanted = {stream.encode(): (stream, name) for stream, name in (key_fields or {}).items()}
+    errors: list[str] = []
+    first: Optional[float] = None
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=stderr, cwd=cwd, env=env, bufsize=1 << 20
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith(RECORD_PREFIXES):
+                stream = _stream_of(line)
+                records[stream] += 1
+                if first is None:
+                    first = time.perf_counter() - start
+                if stream in wanted:
+                    name, key = wanted[stream]
+                    keys[name].add(orjson.loads(line)["record"]["data"].get(key))
+            elif line.startswith(TRACE_PREFIXES) and b'"ERROR"' in line:
+                errors.append(orjson.loads(line)["trace"]["error"]["message"])
+        # wait4 gives this child's own peak RSS; RUSAGE_CHILDREN would be the max over all children.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode and not errors:
+            stderr.seek(0)
+            errors.append(stderr.read().decode(errors="replace")[-1500:])
+    requests = sandbox.admin("requests")["by_endpoint"]
+    return Run(
+        label=label,
+        wall=wall,
+        first_record=first,
+        records=Counter({stream.decode(): n for stream, n in records.items()}),
+        peak_rss_mb=usage.ru_maxrss / 1024,  # KB on Linux
+        exit_code=process.returncode,
+        requests=dict(sorted(requests.items())),
+        errors=errors,
+        keys=keys,
+    )
+
+
+@dataclass
+class Summary:
+    """Several rounds of one contender: median time, the rest from the last round."""
+
+    label: str
+    runs: list[Run]
+
+    @property
+    def last(self) -> Run:
+        return self.runs[-1]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(run.wall for run in self.runs)
+
+    @property
+    def rate(self) -> float:
+        return self.last.total / self.wall if self.wall else 0.0
+
+    @property
+    def streaming_rate(self) -> float:
+        return statistics.median(run.streaming_rate for run in self.runs)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(run.peak_rss_mb for run in self.runs)
+
+    @property
+    def median_rss_mb(self) -> float:
+        return statistics.median(run.peak_rss_mb for run in self.runs)
+
+    @property
+    def consistent(self) -> bool:
+        return all(run.records == self.last.records and run.exit_code == 0 for run in self.runs)
