@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -277,7 +277,7 @@ class TrackerRetriever(SimpleRetriever):
     def _pin_upper_bound(self, stream_slice: StreamSlice) -> StreamSlice:
         if not self.upper_bound_parameter:
             return stream_slice
-        now = datetime.now(UTC).strftime(TRACKER_TIME_FORMAT)
+        now = datetime.now(timezone.utc).strftime(TRACKER_TIME_FORMAT)
         return StreamSlice(
             partition=stream_slice.partition,
             cursor_slice=stream_slice.cursor_slice,
