@@ -28,4 +28,4 @@ test: lint
 	$(BIN)/python -m pytest -q -m "not image_tests" unit_tests integration_tests
 
 benchmark: $(INSTALLED)
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark.py all
