@@ -19,6 +19,18 @@ def api_token_config(sandbox: Sandbox, **options: Any) -> dict[str, Any]:
     }
 
 
+def login_config(sandbox: Sandbox, password: str | None = None) -> dict[str, Any]:
+    """Username/password credentials for the sandbox's user (its own password by default)."""
+    return {
+        "credentials": {
+            "auth_type": "username_password",
+            "username": sandbox.username,
+            "password": password or sandbox.password,
+        },
+        "api_url": sandbox.url,
+    }
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     """The default data set, shared by the tests of a module that only read."""

@@ -6,7 +6,14 @@ from typing import Any, Callable
 
 import pytest
 
-from integration_tests.conftest import api_token_config, primary_keys, request_counts, sync, truth
+from integration_tests.conftest import (
+    api_token_config,
+    login_config,
+    primary_keys,
+    request_counts,
+    sync,
+    truth,
+)
 from integration_tests.harness import configured_catalog, run_connector
 from integration_tests.sandbox import Sandbox
 
@@ -56,14 +63,7 @@ def test_stories_that_exist_throughout_a_changing_sync_are_all_delivered(
 
 def test_username_and_password_log_in_once_then_use_the_token(make_sandbox: Callable[..., Sandbox]) -> None:
     sandbox = make_sandbox()
-    config = {
-        "credentials": {
-            "auth_type": "username_password",
-            "username": sandbox.username,
-            "password": sandbox.password,
-        },
-        "api_url": sandbox.url,
-    }
+    config = login_config(sandbox)
     assert (
         run_connector("check", config).only("CONNECTION_STATUS")["connectionStatus"]["status"] == "SUCCEEDED"
     )
@@ -96,14 +96,7 @@ def test_rejected_token_fails_check_and_read_as_a_config_error(
 
 def test_rejected_password_fails_check_with_a_clear_message(make_sandbox: Callable[..., Sandbox]) -> None:
     sandbox = make_sandbox()
-    config = {
-        "credentials": {
-            "auth_type": "username_password",
-            "username": sandbox.username,
-            "password": "wrong-pass",
-        },
-        "api_url": sandbox.url,
-    }
+    config = login_config(sandbox, password="wrong-pass")
     run = run_connector("check", config)
     status = run.only("CONNECTION_STATUS")["connectionStatus"]
     assert status["status"] == "FAILED" and "rejected the credentials" in status["message"]
@@ -114,14 +107,7 @@ def test_debug_output_never_shows_a_secret(make_sandbox: Callable[..., Sandbox])
     import base64
 
     sandbox = make_sandbox()
-    config = {
-        "credentials": {
-            "auth_type": "username_password",
-            "username": sandbox.username,
-            "password": sandbox.password,
-        },
-        "api_url": sandbox.url,
-    }
+    config = login_config(sandbox)
     discovered = run_connector("discover", config).only("CATALOG")["catalog"]
     run = run_connector(
         "read", config, configured_catalog(discovered, ["projects", "labels"]), extra_args=["--debug"]
