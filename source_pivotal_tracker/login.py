@@ -38,7 +38,7 @@ def fetch_api_token(
     api_url: str, username: str, password: str, session: requests.Session | None = None
 ) -> str:
     session = session or requests.Session()
-    problem, wait = "", 0.0
+    problem = ""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             response = session.get(f"{api_url}/me", auth=(username, password), timeout=TIMEOUT_SECONDS)
@@ -65,10 +65,8 @@ def fetch_api_token(
                         "check the API URL.",
                         failure_type=FailureType.config_error,
                     )
-                if response.status_code == 429:
-                    wait = _retry_after(response)
         if attempt < ATTEMPTS:
-            wait = wait if problem == "HTTP 429" else 2**attempt
+            wait = _retry_after(response) if problem == "HTTP 429" else 2**attempt
             logger.info(f"Signing in to Pivotal Tracker failed ({problem}); retrying in {wait} s.")
             time.sleep(wait)
     raise AirbyteTracedException(
