@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
@@ -181,7 +182,9 @@ def start_sandbox_process(*options: str) -> SandboxProcess:
     )
 
 
+@contextmanager
 def sandbox_process(*options: str) -> Iterator[SandboxProcess]:
+    """The sandbox in its own process for the duration of a with block."""
     sandbox = start_sandbox_process(*options)
     try:
         yield sandbox

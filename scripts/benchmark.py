@@ -21,8 +21,7 @@ import json
 import math
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -38,7 +37,7 @@ from integration_tests.harness import (  # noqa: E402
     SandboxProcess,
     configured_catalog,
     run_connector,
-    start_sandbox_process,
+    sandbox_process,
 )
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -47,18 +46,13 @@ PAGE = 500
 Target = tuple[str, bool, str]
 
 
-@contextmanager
-def sandbox(projects: int, stories: int, latency_ms: float) -> Iterator[SandboxProcess]:
+def sandbox(projects: int, stories: int, latency_ms: float) -> AbstractContextManager[SandboxProcess]:
     # No disabled project: the peer has no handling for a 403 project, and the page count target
     # assumes every project is read.
-    server = start_sandbox_process(
+    return sandbox_process(
         "--projects", str(projects), "--stories", str(stories),
         "--latency-ms", str(latency_ms), "--disabled-projects", "0",
     )  # fmt: skip
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def write_json(path: Path, content: Any) -> str:

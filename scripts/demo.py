@@ -9,35 +9,23 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from integration_tests.harness import (  # noqa: E402
     REPO,
-    SandboxProcess,
     configured_catalog,
     run_connector,
-    start_sandbox_process,
+    sandbox_process,
 )
 
 OUTPUT = REPO / "demo-output"
 
 
-@contextmanager
-def sandbox() -> Iterator[SandboxProcess]:
-    server = start_sandbox_process()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
-    with sandbox() as server:
+    with sandbox_process() as server:
         print(f"Sandbox of the Pivotal Tracker v5 API at {server.url}")
         config = server.config(days_back=3650)
 

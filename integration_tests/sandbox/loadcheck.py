@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import subprocess
 import sys
 import threading
 import time
 
 import requests
+
+from integration_tests.harness import sandbox_process
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,24 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=500)
     args = parser.parse_args(argv)
 
-    command = [
-        sys.executable,
-        "-m",
-        "integration_tests.sandbox",
-        "--port",
-        "0",
-        "--projects",
-        str(args.projects),
-        "--stories",
-        str(args.stories),
-        "--disabled-projects",
-        "0",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        banner = json.loads(process.stdout.readline())
-        url, token = banner["url"], banner["api_token"]
+    options = ("--projects", str(args.projects), "--stories", str(args.stories), "--disabled-projects", "0")
+    with sandbox_process(*options) as sandbox:
+        url, token = sandbox.url, sandbox.api_token
         headers = {"X-TrackerToken": token}
         projects = [p["id"] for p in requests.get(url + "/projects", headers=headers).json()]
         pages = [
@@ -91,9 +76,6 @@ def main(argv: list[str] | None = None) -> int:
             print("failures:", *failures[:5], sep="\n  ")
             return 1
         return 0
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":
