@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -29,38 +28,23 @@ from airbyte_cdk.sources.source import TState
 
 from .components import TrackerRetriever
 from .login import signed_in
+from .stream_schemas import stream_schemas
 
 PACKAGE_DIR = Path(__file__).parent
 PARENT_STREAM = "projects"
 RECORD_QUEUE_SIZE = 1000
 logger = logging.getLogger("airbyte")
-SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 
 
 @lru_cache(maxsize=1)
 def load_manifest() -> Mapping[str, Any]:
     """manifest.yaml with the stream schemas of schemas/*.json filled into its `schemas` map.
 
-    One JSON file per stream keeps the manifest readable; sub-objects that several streams share
-    (label, person, …) sit once in schemas/shared and are inlined here, so that the CDK's
-    non-deprecated InlineSchemaLoader can serve them.
+    One JSON file per stream keeps the manifest readable (stream_schemas.py).
     """
     manifest = yaml.safe_load((PACKAGE_DIR / "manifest.yaml").read_text())
-    manifest["schemas"] = {
-        path.stem: _inline_shared(json.loads(path.read_text())) for path in sorted(SCHEMAS_DIR.glob("*.json"))
-    }
+    manifest["schemas"] = copy.deepcopy(stream_schemas())
     return manifest
-
-
-def _inline_shared(node: Any) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("shared/"):
-            return _inline_shared(json.loads((SCHEMAS_DIR / ref).read_text()))
-        return {key: _inline_shared(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline_shared(item) for item in node]
-    return node
 
 
 def manifest_for(catalog: ConfiguredAirbyteCatalog | None) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
+from source_pivotal_tracker.stream_schemas import resolve_shared_refs
+
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "source_pivotal_tracker" / "schemas"
 SHARED_DIR = SCHEMAS_DIR / "shared"
 SAMPLES_DIR = Path(__file__).resolve().parent / "resource" / "tracker_samples"
@@ -63,22 +65,6 @@ Record = dict[str, Any]
 
 def load_json(path: Path) -> Json:
     return json.loads(path.read_text())
-
-
-def resolve_shared_refs(node: Json, seen: tuple[str, ...] = ()) -> Json:
-    """Inline ``{"$ref": "shared/x.json"}`` with the file's content, recursively."""
-    if isinstance(node, list):
-        return [resolve_shared_refs(item, seen) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str) and SHARED_REF.fullmatch(ref):
-        assert ref not in seen, f"cyclic $ref chain: {' -> '.join((*seen, ref))}"
-        target = load_json(SCHEMAS_DIR / ref)
-        target.pop("$schema", None)
-        siblings = {key: value for key, value in node.items() if key != "$ref"}
-        return resolve_shared_refs({**target, **siblings}, (*seen, ref))
-    return {key: resolve_shared_refs(value, seen) for key, value in node.items()}
 
 
 def schema_path(target: str) -> Path:
