@@ -167,7 +167,7 @@ def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]
             project=project_name(name),
             story_id=None,
             size=None,
-            opener=lambda: open(path, "rb", buffering=0),  # noqa: SIM115 - the caller closes it
+            opener=_file_opener(path),
         )
     ]
 
