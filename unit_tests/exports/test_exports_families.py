@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from unit_tests.exports.builder import FAMILIES, header_and_rows, stories_csv, story, write_csv
-from unit_tests.exports.conftest import read_export
+from unit_tests.exports.reading import read_export
 
 
 def _write(tmp_path: Path, content: bytes, name: str = "web_app_20250324_1443.csv") -> str:
