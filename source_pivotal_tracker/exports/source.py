@@ -209,12 +209,14 @@ class _Sync:
             rows = StoryRows(layout, project, self.selected, aggregates)
             running, running_message = self.running, _running
             before = reader.line_num
+            count = 0
             for row in reader:
                 try:
                     records = rows.records(row)
                 except ValueError as error:
                     raise ExportError(member.display, str(error), before + 2) from None
                 if records:
+                    count += 1
                     emitted_at = _now()
                     for stream, data in records:
                         if stream not in running:
@@ -225,6 +227,7 @@ class _Sync:
                             record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
                         )
                 before = reader.line_num
+        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
 
     def _history(
         self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
