@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from integration_tests.harness import (  # noqa: E402
     configured_catalog,
     run_connector,
     sandbox_process,
+    write_export,
 )
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -273,16 +273,6 @@ def memory_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
-def write_export(directory: Path, stories: int) -> Path:
-    """One project's export ZIP (family E), written by the sandbox in a process of its own."""
-    done = subprocess.run(
-        [sys.executable, "-m", "integration_tests.sandbox", "--write-export", str(directory),
-         "--projects", "1", "--stories", str(stories), "--disabled-projects", "0"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return Path(json.loads(done.stdout)["exports"][0]["path"])
-
-
 def export_read(workdir: Path, export: Path) -> list[str]:
     """Our command reading every stream an export fills, in full refresh."""
     config = {"export_files": [str(export)]}
@@ -302,7 +292,9 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         started = time.perf_counter()
-        big_zip, small_zip = write_export(workdir / "big", stories), write_export(workdir / "small", small)
+        one_project = ("--projects", "1", "--disabled-projects", "0", "--stories")
+        big_zip = write_export(workdir / "big", *one_project, str(stories))[0]
+        small_zip = write_export(workdir / "small", *one_project, str(small))[0]
         print(f"  wrote {big_zip.name} ({big_zip.stat().st_size / 1e6:.1f} MB) and the small one "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
         (workdir / "ours-big").mkdir()
