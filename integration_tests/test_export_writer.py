@@ -289,7 +289,8 @@ def test_zip_holds_stories_history_and_one_folder_per_story(store: Store, tmp_pa
     recent = [e for e in project.events if e.occurred_at >= cutoff]
     assert len(history) - 1 == len(recent) > 0
     newest = recent[-1]
-    assert history[1][:2] == [str(newest.story.id), newest.story.story_type]
+    assert history[1][0] == str(newest.version)
+    assert history[1][1].endswith("_activity") and history[1][2].startswith(history[1][3])
     assert history[1][3] == store.people[newest.performer_id].name
     assert history[1][4] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(newest.occurred_at))
     # The unzipped folder holds the same entries.

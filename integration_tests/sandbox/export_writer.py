@@ -12,8 +12,9 @@ Choices where the format doc knows nothing (say so when comparing):
 - dates are the day the project's own time zone shows; `Iteration End` is the iteration's last
   day (the 2015 export shows Monday `Nov 16` to Sunday `Nov 22`), i.e. the API's `finish` - 1 day;
 - the history CSV holds the last 6 months of the project's activity, newest first, one row per
-  activity: ID = the story's id, Type = the story's type, Message and Performed By as the API's
-  `message` and `performed_by.name`, Occurred At as ISO 8601 UTC (`2025-03-24T14:43:03Z`);
+  activity, as the API's activity has it: ID = its `project_version` (what makes its guid),
+  Type = its `kind`, Message, Performed By = `performed_by.name`, Occurred At as ISO 8601 UTC
+  (`2025-03-24T14:43:03Z`);
 - the export time is the world's `t0`.
 
 The writer only reads the store: nothing in the store or the API imports it.
@@ -265,8 +266,8 @@ def history_rows(store: Store, project: Project) -> Iterator[tuple[str, str, str
             break
         activity = resources.activity_dict(event, ctx)
         yield (
-            str(event.story.id),
-            event.story.story_type,
+            str(event.version),
+            activity["kind"],
             activity["message"],
             activity["performed_by"]["name"],
             iso(event.occurred_at),

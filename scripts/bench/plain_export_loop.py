@@ -15,7 +15,6 @@ import io
 import sys
 import time
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,6 +36,11 @@ def iso_date(text: str) -> str | None:
     return value
 
 
+def stable_id(text: str) -> int:
+    """53 bits of BLAKE2b-64 over a text naming the thing: the reader's rule for ids exports lack."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 11
+
+
 def split_comment(cell: str) -> tuple[str, str | None, str | None]:
     """The last `(Author - Mon D, YYYY)` tail: text, author, date."""
     if cell.endswith(")"):
@@ -49,7 +53,7 @@ def split_comment(cell: str) -> tuple[str, str | None, str | None]:
 
 def project_of(stem: str) -> tuple[int, str]:
     name = stem.rsplit("_", 2)[0] if stem.endswith("-export") else stem
-    return zlib.crc32(name.encode()), name
+    return stable_id(f"project:{name}"), name
 
 
 def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
@@ -77,7 +81,7 @@ def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
             emit(
                 "attachments",
                 {
-                    "id": f"{project_id}:{info.filename}",
+                    "id": stable_id(f"attachment:{project_id}:{info.filename}"),
                     "project_id": project_id,
                     "story_id": int(story_id),
                     "file_name": file_name,
@@ -115,6 +119,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
             emit(
                 "epics",
                 {
+                    "kind": "epic",
                     "id": story_id,
                     "project_id": project_id,
                     "name": row[position["title"]],
@@ -128,6 +133,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
         estimate = row[index["estimate"]]
         priority_at = get("priority")
         record = {
+            "kind": "story",
             "id": story_id,
             "project_id": project_id,
             "name": row[position["title"]],
@@ -143,8 +149,8 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
             "labels": [{"name": name} for name in label_names],
             "description": row[index["description"]] or None,
             "url": row[index["url"]],
-            "pull_requests": [row[i] for i in repeated.get("Pull Request", ()) if row[i]],
-            "branches": [row[i] for i in repeated.get("Git Branch", ()) if row[i]],
+            "pull_requests": [pull_request(row[i]) for i in repeated.get("Pull Request", ()) if row[i]],
+            "branches": [{"name": row[i]} for i in repeated.get("Git Branch", ()) if row[i]],
         }
         emit("stories", record)
         if kind == "release":
@@ -155,7 +161,8 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 emit(
                     "comments",
                     {
-                        "id": f"{story_id}:{k + 1}",
+                        "kind": "comment",
+                        "id": stable_id(f"comment:{story_id}:{k + 1}"),
                         "story_id": story_id,
                         "project_id": project_id,
                         "text": text,
@@ -168,7 +175,8 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 emit(
                     "tasks",
                     {
-                        "id": f"{story_id}:{k + 1}",
+                        "kind": "task",
+                        "id": stable_id(f"task:{story_id}:{k + 1}"),
                         "story_id": story_id,
                         "project_id": project_id,
                         "description": row[i],
@@ -182,7 +190,8 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 emit(
                     "blockers",
                     {
-                        "id": f"{story_id}:{k + 1}",
+                        "kind": "blocker",
+                        "id": stable_id(f"blocker:{story_id}:{k + 1}"),
                         "story_id": story_id,
                         "project_id": project_id,
                         "description": text,
@@ -197,6 +206,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
             iteration = iterations.get(int(number))
             if iteration is None:
                 iteration = iterations[int(number)] = {
+                    "kind": "iteration",
                     "project_id": project_id,
                     "number": int(number),
                     "start": iso_date(row[index["iteration start"]]),
@@ -205,23 +215,41 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 }
             iteration["story_ids"].append(story_id)
     for name in labels_seen:
-        emit("labels", {"id": f"{project_id}:{name}", "project_id": project_id, "name": name})
+        emit(
+            "labels",
+            {
+                "kind": "label",
+                "id": stable_id(f"label:{project_id}:{name}"),
+                "project_id": project_id,
+                "name": name,
+            },
+        )
     for number in sorted(iterations):
         emit("iterations", iterations[number])
 
 
+def pull_request(url: str) -> dict[str, Any]:
+    """`https://github.com/<owner>/<repo>/pull/<n>` as the API's pull request."""
+    host, _sep, rest = url.partition("://")
+    parts = rest.split("/")
+    if len(parts) >= 5 and parts[4].isdigit():
+        return {"original_url": url, "host_url": f"{host}://{parts[0]}/", "owner": parts[1], "repo": parts[2],
+                "number": int(parts[4])}  # fmt: skip
+    return {"original_url": url, "host_url": None, "owner": None, "repo": None, "number": None}
+
+
 def history(rows: Iterator[list[str]], project_id: int, emit: Any) -> None:
-    for line, row in enumerate(rows, start=2):
+    for row in rows:
         emit(
             "activity",
             {
-                "guid": f"{project_id}:{line}",
-                "project_id": project_id,
-                "story_id": int(row[0]),
                 "kind": row[1],
+                "guid": f"{project_id}_{row[0]}",
+                "project_version": int(row[0]),
                 "message": row[2],
                 "performed_by": {"name": row[3]},
                 "occurred_at": row[4],
+                "project_id": project_id,
             },
         )
 
