@@ -326,6 +326,11 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
     for stream in sorted(set(mine.last.records) | set(limit.last.records)):
         print(f"{stream:<16}{mine.last.records.get(stream, 0):>10}{limit.last.records.get(stream, 0):>10}")
     ratio = mine.rate / limit.rate if limit.rate else 0.0
+    cpu_ratio = mine.cpu_rate / limit.cpu_rate if limit.cpu_rate else 0.0
+    print(
+        f"\nper CPU second (the child's own user+system time): ours {mine.cpu_rate:.0f}, "
+        f"plain loop {limit.cpu_rate:.0f} rec/s: {cpu_ratio:.2f}x"
+    )
     growth = mine.median_rss_mb - little.median_rss_mb
     return [
         (

@@ -33,6 +33,8 @@ class Run:
     requests: dict[str, int]
     errors: list[str]
     keys: dict[str, set[Any]] = field(default_factory=dict)
+    # The child's own user + system CPU seconds: a rate per CPU second holds on a loaded machine.
+    cpu: float = 0.0
 
     @property
     def total(self) -> int:
@@ -116,6 +118,7 @@ def measure(
         requests=dict(sorted(requests.items())),
         errors=errors,
         keys=keys,
+        cpu=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -141,6 +144,12 @@ class Summary:
     @property
     def streaming_rate(self) -> float:
         return statistics.median(run.streaming_rate for run in self.runs)
+
+    @property
+    def cpu_rate(self) -> float:
+        """Records per CPU second of the child (median CPU time over rounds)."""
+        cpu = statistics.median(run.cpu for run in self.runs)
+        return self.last.total / cpu if cpu else 0.0
 
     @property
     def peak_rss_mb(self) -> float:
