@@ -60,60 +60,40 @@ def _fixed(story: str, story_type: str, owned_by_early: bool, priority: bool) ->
 _OWNERS = ("owners", ("Owned By",))
 _COMMENTS = ("comments", ("Comment",))
 _TASKS = ("tasks", ("Task", "Task Status"))
+_LATE_GROUPS = (
+    _OWNERS,
+    ("blockers", ("Blocker", "Blocker Status")),
+    _COMMENTS,
+    _TASKS,
+    ("pull_requests", ("Pull Request",)),
+    ("branches", ("Git Branch",)),
+)
+_EARLY = _fixed("Story", "Story Type", owned_by_early=True, priority=False)
 
+# name: (era, fixed block, repeated groups, padded, has epics, URL scheme)
 FAMILIES: dict[str, Family] = {
-    "A": Family(
-        "A",
-        "up to 2011",
-        _fixed("Story", "Story Type", owned_by_early=True, priority=False),
-        (("comments", ("Note",)),),
-        padded=False,
-        has_epics=False,
-        url_scheme="http",
-    ),
-    "B": Family(
-        "B",
-        "2012",
-        _fixed("Story", "Story Type", owned_by_early=True, priority=False),
-        (_COMMENTS,),
-        padded=False,
-        has_epics=False,
-        url_scheme="http",
-    ),
-    "C": Family(
-        "C",
-        "2014",
-        _fixed("Story", "Story Type", owned_by_early=False, priority=False),
-        (_OWNERS, _COMMENTS),
-        padded=False,
-        has_epics=True,
-        url_scheme="https",
-    ),
-    "D": Family(
-        "D",
-        "2015 to at least March 2021",
-        _fixed("Title", "Type", owned_by_early=False, priority=False),
-        (_OWNERS, _COMMENTS, _TASKS),
-        padded=False,
-        has_epics=True,
-        url_scheme="https",
-    ),
-    "E": Family(
-        "E",
-        "late, by 2025",
-        _fixed("Title", "Type", owned_by_early=False, priority=True),
-        (
-            _OWNERS,
-            ("blockers", ("Blocker", "Blocker Status")),
-            _COMMENTS,
-            _TASKS,
-            ("pull_requests", ("Pull Request",)),
-            ("branches", ("Git Branch",)),
+    name: Family(name, *row)
+    for name, row in {
+        "A": ("up to 2011", _EARLY, (("comments", ("Note",)),), False, False, "http"),
+        "B": ("2012", _EARLY, (_COMMENTS,), False, False, "http"),
+        "C": (
+            "2014",
+            _fixed("Story", "Story Type", False, False),
+            (_OWNERS, _COMMENTS),
+            False,
+            True,
+            "https",
         ),
-        padded=True,
-        has_epics=True,
-        url_scheme="https",
-    ),
+        "D": (
+            "2015 - 2021",
+            _fixed("Title", "Type", False, False),
+            (_OWNERS, _COMMENTS, _TASKS),
+            False,
+            True,
+            "https",
+        ),
+        "E": ("late, by 2025", _fixed("Title", "Type", False, True), _LATE_GROUPS, True, True, "https"),
+    }.items()
 }
 
 HISTORY_HEADER = ("ID", "Type", "Message", "Performed By", "Occurred At")
