@@ -176,7 +176,7 @@ def _parse_timestamp(value: str) -> str:
         hours = int(hour or 0)
         if half:
             if not 1 <= hours <= 12:
-                raise ValueError(f"{value!r} is not a time of day")
+                raise ValueError(f"{value!r} is not a date (no such time of day)")
             hours = hours % 12 + (12 if half.lower() == "pm" else 0)
         try:
             parsed = datetime(int(year), int(month), int(day), hours, int(minute or 0), int(second or 0))

@@ -46,11 +46,11 @@ def open_csv(member: ExportMember) -> Iterator[OpenCsv]:
         if not header_line.strip():
             raise ExportError(member.display, "is empty, not a Tracker export")
         delimiter = sniff_delimiter(header_line)
-        header = next(csv.reader([header_line], delimiter=delimiter))
+        header = next(csv.reader([header_line], delimiter=delimiter, strict=True))
         layout = layout_of(header)
         if layout is None:
             raise ExportError(member.display, NOT_AN_EXPORT, 1)
-        reader = csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         yield OpenCsv(layout, reader)
 
 

@@ -37,6 +37,7 @@ RATIO_CHECKED_ABOVE = 16 * 1024**2
 MAX_DOWNLOAD_BYTES = 16 * 1024**3
 DOWNLOAD_TIMEOUT = (10, 60)
 DOWNLOAD_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
 CHUNK = 1 << 16
 
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -301,7 +302,7 @@ def _download(url: str, url_allowed: Callable[[str], bool], stack: ExitStack) ->
     problem = ""
     for attempt in range(DOWNLOAD_ATTEMPTS):
         if attempt:
-            time.sleep(2**attempt)
+            time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
         try:
             with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
                 if not url_allowed(response.url):

@@ -21,7 +21,7 @@ from .csv_format import (
     parse_pull_request,
     split_labels,
 )
-from .ids import derived_id, label_id
+from .ids import ID_MASK, derived_ids, label_id
 
 Record = dict[str, object]
 STORY_STREAMS = ("stories", "epics", "releases", "comments", "tasks", "blockers")
@@ -107,6 +107,8 @@ class StoryRows:
         columns = self.columns
         story_id = parse_int(row[columns["id"]], "Id")
         if story_id is None:
+            if not any(row):  # a blank line, or a spreadsheet's row of empty cells
+                return []
             raise ValueError("the row has no Id")
         story_type = row[columns["type"]].strip().lower() or None
         labels = split_labels(row[columns["labels"]])
@@ -155,19 +157,20 @@ class StoryRows:
         if want["comments"]:
             self._comments(row, out, "story_id", story_id)
         if want["tasks"]:
-            position = 0
+            position = base = 0
             for main, status in self.tasks:
                 description = row[main]
                 if not description:
                     continue
                 position += 1
+                base = base or derived_ids("task", story_id)
                 state = row[status].strip().lower()
                 out.append(
                     (
                         "tasks",
                         {
                             "kind": "task",
-                            "id": derived_id("task", story_id, position),
+                            "id": (base + position) & ID_MASK,
                             "story_id": story_id,
                             "project_id": project_id,
                             "description": description,
@@ -177,12 +180,13 @@ class StoryRows:
                     )
                 )
         if want["blockers"]:
-            position = 0
+            position = base = 0
             for main, status in self.blockers:
                 description = row[main]
                 if not description:
                     continue
                 position += 1
+                base = base or derived_ids("blocker", story_id)
                 state = row[status].strip().lower()
                 reference = description.strip()
                 blocking = int(reference[1:]) if reference[1:].isdigit() and reference[:1] == "#" else None
@@ -191,7 +195,7 @@ class StoryRows:
                         "blockers",
                         {
                             "kind": "blocker",
-                            "id": derived_id("blocker", story_id, position),
+                            "id": (base + position) & ID_MASK,
                             "story_id": story_id,
                             "project_id": project_id,
                             "description": description,
@@ -218,20 +222,21 @@ class StoryRows:
     def _comments(
         self, row: list[str], out: list[tuple[str, Record]], owner_field: str, owner_id: int
     ) -> None:
-        position = 0
+        position = base = 0
         kind = "comment" if owner_field == "story_id" else "epic_comment"
         for index in self.comments:
             cell = row[index]
             if not cell:
                 continue
             position += 1
+            base = base or derived_ids(kind, owner_id)
             text, author, created_at = parse_comment(cell)
             out.append(
                 (
                     "comments",
                     {
                         "kind": "comment",
-                        "id": derived_id(kind, owner_id, position),
+                        "id": (base + position) & ID_MASK,
                         owner_field: owner_id,
                         "project_id": self.project_id,
                         "text": text,
