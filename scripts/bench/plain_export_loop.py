@@ -41,6 +41,14 @@ def stable_id(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 11
 
 
+ID_MASK = (1 << 53) - 1
+
+
+def item_id(kind: str, story_id: int, position: int) -> int:
+    """The reader's rule: one hash per story and kind, plus the item's 1-based position."""
+    return (stable_id(f"{kind}:{story_id}") + position) & ID_MASK
+
+
 def split_comment(cell: str) -> tuple[str, str | None, str | None]:
     """The last `(Author - Mon D, YYYY)` tail: text, author, date."""
     if cell.endswith(")"):
@@ -58,7 +66,7 @@ def project_of(stem: str) -> tuple[int, str]:
 
 def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
     project_id, project_name = project_of(path.rsplit("/", 1)[-1].removesuffix(".zip"))
-    emit("projects", {"id": project_id, "name": project_name})
+    emit("projects", {"kind": "project", "id": project_id, "name": project_name})
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -81,7 +89,6 @@ def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
             emit(
                 "attachments",
                 {
-                    "id": stable_id(f"attachment:{project_id}:{info.filename}"),
                     "project_id": project_id,
                     "story_id": int(story_id),
                     "file_name": file_name,
@@ -162,7 +169,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                     "comments",
                     {
                         "kind": "comment",
-                        "id": stable_id(f"comment:{story_id}:{k + 1}"),
+                        "id": item_id("comment", story_id, k + 1),
                         "story_id": story_id,
                         "project_id": project_id,
                         "text": text,
@@ -176,7 +183,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                     "tasks",
                     {
                         "kind": "task",
-                        "id": stable_id(f"task:{story_id}:{k + 1}"),
+                        "id": item_id("task", story_id, k + 1),
                         "story_id": story_id,
                         "project_id": project_id,
                         "description": row[i],
@@ -191,7 +198,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                     "blockers",
                     {
                         "kind": "blocker",
-                        "id": stable_id(f"blocker:{story_id}:{k + 1}"),
+                        "id": item_id("blocker", story_id, k + 1),
                         "story_id": story_id,
                         "project_id": project_id,
                         "description": text,
