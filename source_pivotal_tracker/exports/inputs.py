@@ -124,6 +124,9 @@ def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> It
                 resolved.members += _entry_members(entry, url_allowed, stack, resolved.ignored)
             except ExportError as problem:
                 resolved.problems.append(problem)
+            except OSError as error:  # an unreadable folder or file met while listing
+                where = str(error.filename or (shown_url(entry) if is_url(entry) else entry))
+                resolved.problems.append(ExportError(where, f"cannot be read ({error.strerror or error})"))
         yield resolved
 
 
@@ -173,7 +176,7 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Ex
     """An unzipped export (or several): CSVs, ZIPs, and attachments in `<story id>/` folders."""
     members: list[ExportMember] = []
     root = root.resolve()
-    for directory, subdirectories, files in os.walk(root):
+    for directory, subdirectories, files in os.walk(root, onerror=_raise):
         subdirectories.sort()
         for name in sorted(files):
             path = Path(directory, name)
@@ -208,6 +211,10 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Ex
             else:
                 ignored.append(str(path))
     return members
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def _file_opener(path: Path) -> Callable[[], BinaryIO]:

@@ -7,9 +7,10 @@ is plain indexing into the row: column positions are resolved once per file (Sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ..stream_schemas import stream_schemas
 from .csv_format import (
     HistoryLayout,
     StoriesLayout,
@@ -50,6 +51,19 @@ class ProjectAggregates:
                 # Two exports of one project list a story twice.
                 "story_ids": list(dict.fromkeys(story_ids)),
             }
+
+
+def _pairs(
+    row: list[str], pairs: list[tuple[int, int]], kind: str, story_id: int
+) -> Iterator[tuple[int, int, str, str]]:
+    """(derived id, position, text, lower-cased status) of each non-empty item of a row's pairs."""
+    position = base = 0
+    for main, status in pairs:
+        text = row[main]
+        if text:
+            position += 1
+            base = base or derived_ids(kind, story_id)
+            yield (base + position) & ID_MASK, position, text, row[status].strip().lower()
 
 
 def pad(row: list[str], width: int, padding: list[str]) -> None:
@@ -157,20 +171,13 @@ class StoryRows:
         if want["comments"]:
             self._comments(row, out, "story_id", story_id)
         if want["tasks"]:
-            position = base = 0
-            for main, status in self.tasks:
-                description = row[main]
-                if not description:
-                    continue
-                position += 1
-                base = base or derived_ids("task", story_id)
-                state = row[status].strip().lower()
+            for item_id, position, description, state in _pairs(row, self.tasks, "task", story_id):
                 out.append(
                     (
                         "tasks",
                         {
                             "kind": "task",
-                            "id": (base + position) & ID_MASK,
+                            "id": item_id,
                             "story_id": story_id,
                             "project_id": project_id,
                             "description": description,
@@ -180,14 +187,7 @@ class StoryRows:
                     )
                 )
         if want["blockers"]:
-            position = base = 0
-            for main, status in self.blockers:
-                description = row[main]
-                if not description:
-                    continue
-                position += 1
-                base = base or derived_ids("blocker", story_id)
-                state = row[status].strip().lower()
+            for item_id, _, description, state in _pairs(row, self.blockers, "blocker", story_id):
                 reference = description.strip()
                 blocking = int(reference[1:]) if reference[1:].isdigit() and reference[:1] == "#" else None
                 out.append(
@@ -195,7 +195,7 @@ class StoryRows:
                         "blockers",
                         {
                             "kind": "blocker",
-                            "id": (base + position) & ID_MASK,
+                            "id": item_id,
                             "story_id": story_id,
                             "project_id": project_id,
                             "description": description,
@@ -290,22 +290,12 @@ _FIXED_KEYS = (
     "description",
     "url",
 )
-RELEASE_FIELDS = (
-    "id",
-    "project_id",
-    "name",
-    "description",
-    "current_state",
-    "accepted_at",
-    "deadline",
-    "labels",
-    "url",
-    "created_at",
-)
+# The API release shape: the release schema's fields that a story record has.
+RELEASE_FIELDS = tuple(name for name in stream_schemas()["releases"]["properties"] if name != "kind")
 
 
 def _release(story: Record) -> Record:
-    return {"kind": "release", **{key: story[key] for key in RELEASE_FIELDS}}
+    return {"kind": "release", **{key: story[key] for key in RELEASE_FIELDS if key in story}}
 
 
 class HistoryRows:

@@ -132,6 +132,11 @@ class ExportSource(Source):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         streams = [c.stream for c in catalog.streams if c.stream.name in EXPORT_STREAMS]
+        for configured in catalog.streams:
+            if configured.stream.name not in EXPORT_STREAMS:
+                yield _log(
+                    Level.WARN, f"Stream {configured.stream.name} cannot be read from exports: skipped"
+                )
         sync = _Sync({stream.name for stream in streams})
         for stream in streams:
             yield status_message(stream, AirbyteStreamStatus.STARTED)

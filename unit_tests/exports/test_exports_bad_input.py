@@ -215,3 +215,14 @@ def test_too_many_members_are_refused(tmp_path: Path, monkeypatch: pytest.Monkey
             archive.writestr(f"1/{index}.txt", b"x")
     result = read_export([str(path)])
     _assert_fails_naming(result.errors, str(path), "refused", "61 files", "limit of 50")
+
+
+def test_a_file_that_vanishes_from_a_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "web_app_20240101_1200.csv").write_bytes(GOOD)
+    (tmp_path / "101").mkdir()
+    dangling = tmp_path / "101" / "design.png"
+    dangling.symlink_to(tmp_path / "gone.png")
+
+    result = read_export([str(tmp_path)])
+
+    _assert_fails_naming(result.errors, str(dangling), "cannot be read")

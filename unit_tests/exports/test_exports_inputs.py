@@ -217,3 +217,13 @@ def test_check_succeeds_on_a_zip_and_fails_naming_a_file_that_is_not_an_export(t
     status, message = check_export([str(archive), str(other)])
     assert status == Status.FAILED
     assert str(other) in message and "line 1" in message and "not a Tracker export" in message
+
+
+def test_the_flat_config_passes_a_plain_jsonschema_validation_of_the_spec() -> None:
+    # PyAirbyte validates a config with jsonschema against the spec before it runs anything.
+    import jsonschema
+
+    spec = load_manifest()["spec"]["connection_specification"]
+    jsonschema.validate({"export_files": ["/local/tracker/web_app_20250324_144303-export.zip"]}, spec)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"export_files": []}, spec)

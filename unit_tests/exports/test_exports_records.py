@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from airbyte_cdk.models import Type
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, Type
 from jsonschema import Draft7Validator
 
 from source_pivotal_tracker.exports.source import EXPORT_STREAMS, ExportSource, primary_key
@@ -102,3 +102,21 @@ def test_export_mode_spec_is_the_api_mode_spec() -> None:
     assert exports.connectionSpecification == api.connectionSpecification
     assert exports.documentationUrl == api.documentationUrl
     assert "export_files" in exports.connectionSpecification["properties"]
+
+
+def test_a_catalog_stream_exports_cannot_fill_is_named_in_a_warning(tmp_path: Path) -> None:
+    config = {"export_files": [str(_rich_export(tmp_path))]}
+    configured = catalog(("stories",))
+    api_catalog = ConfiguredAirbyteCatalogSerializer.dump(configured)
+    api_catalog["streams"].append(
+        {
+            "stream": {"name": "notifications", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh",
+            "destination_sync_mode": "overwrite",
+        }
+    )
+    messages = list(ExportSource().read(LOGGER, config, ConfiguredAirbyteCatalogSerializer.load(api_catalog)))
+
+    warnings = [m.log.message for m in messages if m.type == Type.LOG]
+    assert any("notifications" in w and "cannot be read from exports" in w for w in warnings)
+    assert {m.record.stream for m in messages if m.type == Type.RECORD} == {"stories"}
