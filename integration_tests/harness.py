@@ -190,3 +190,21 @@ def sandbox_process(*options: str) -> Iterator[SandboxProcess]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+def write_export(directory: Path, *options: str) -> list[Path]:
+    """The sandbox's world as Tracker export files (one per project), written in a process of its own.
+
+    `options` are the sandbox CLI's: sizes (`--projects`, `--stories`), `--export-family`,
+    `--export-layout`, `--crlf`... The same options serve the same world through the API.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "integration_tests.sandbox", "--write-export", str(directory), *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the sandbox could not write the export: {done.stderr[-2000:]}")
+    return [Path(entry["path"]) for entry in json.loads(done.stdout)["exports"]]

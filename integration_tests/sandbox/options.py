@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m integration_tests.sandbox",
         description="Local emulator of the Pivotal Tracker REST API v5.",
+        epilog="With --write-export DIR it writes its world as Tracker export files instead of serving "
+        "it (options: --write-export DIR --help).",
     )
     for field in dataclasses.fields(SandboxOptions):
         flag = "--" + field.name.replace("_", "-")
