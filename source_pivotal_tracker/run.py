@@ -26,6 +26,7 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
+from .signals import stop_on_signals
 from .source import SourcePivotalTracker
 
 
@@ -104,6 +105,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def run() -> None:
+    stop_on_signals()
     limit_malloc_arenas()
     args = sys.argv[1:]
     try:
