@@ -27,6 +27,7 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.source import TState
 
 from .components import TrackerRetriever, cacheable
+from .failure_summary import honest_failure_type
 from .http_safety import guard_requesters
 from .input_checks import check_catalog, check_state, warn_unmatched_project_ids
 from .login import signed_in
@@ -146,7 +147,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         check_catalog(catalog, load_manifest()["definitions"]["streams"])
         self._sign_in()
         self._fetch_projects_once()
-        yield from super().read(logger, config, catalog, state)
+        yield from honest_failure_type(super().read(logger, config, catalog, state))
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         self._sign_in()
