@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from airbyte_cdk.models import (
     AirbyteStateMessage,
     AirbyteStateType,
@@ -49,7 +50,7 @@ from unit_tests.tracker_fake import (
 
 LABELS = f"/projects/{PROJECT_ID}/labels"
 STORIES = f"/projects/{PROJECT_ID}/stories"
-ODD_RETRY_AFTER = ["999999", "inf", "nan", "-5", "in a while"]
+ODD_RETRY_AFTER = ["999999", "inf", "nan", "-5"]
 MAX_WAIT_SECONDS = 120  # the documented ceiling of every wait (README)
 
 # The listings that must be verified, with the key of their items and the upper time bound that
@@ -109,6 +110,9 @@ def test_one_ceiling_bounds_every_wait_and_can_be_set(monkeypatch: pytest.Monkey
 
     assert http_safety.MAX_WAIT_SECONDS == MAX_WAIT_SECONDS
     assert http_safety.wait_seconds(None, attempt=30) == http_safety.MAX_WAIT_SECONDS
+    unparseable = requests.Response()
+    unparseable.headers["Retry-After"] = "in a while"
+    assert http_safety.wait_seconds(unparseable, attempt=2) == 4, "the backoff, not a crash"
     monkeypatch.setenv(http_safety.MAX_WAIT_ENV, "0.25")
     assert http_safety.wait_seconds(None, attempt=3) == 0.25
 
