@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
+
+from .secret_forms import basic_auth_forms, secret_forms
 
 HTTPS_RULE = (
     "must be an https:// URL (plain http:// is accepted only for localhost, 127.0.0.0/8 and ::1), "
@@ -18,6 +20,8 @@ HTTPS_RULE = (
 
 def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     """The most relevant problem of a config against the spec, as one sentence, or None."""
+    if _url_credentials(config.get("api_url")):
+        return "The config field 'api_url' must not contain a username or password; use 'credentials'."
     errors = [
         (_error_of_chosen_option(e) or e) if e.validator == "oneOf" else e
         for e in Draft7Validator(spec).iter_errors(config)
@@ -88,11 +92,30 @@ def _rule(error: ValidationError) -> str:
 
 
 def derived_secrets(config: Mapping[str, Any]) -> Iterable[str]:
-    """Secrets that are not in the config verbatim but reach the wire, hence the debug log.
+    """Every form of every secret of the config that can reach the output (secret_forms.py).
 
-    The Basic auth header of the /me login carries base64("username:password").
+    The Basic auth header of the /me login carries base64("username:password"); a password
+    written into api_url is refused, and masked all the same, as is one in an export URL.
     """
     credentials = config.get("credentials") or {}
-    if isinstance(credentials, Mapping) and credentials.get("password"):
-        pair = f"{credentials.get('username', '')}:{credentials['password']}"
-        yield base64.b64encode(pair.encode()).decode()
+    if not isinstance(credentials, Mapping):
+        credentials = {}
+    secrets = [str(credentials.get(name) or "") for name in ("api_token", "password")]
+    for url in (config.get("api_url"), *(config.get("export_files") or ())):
+        secrets += _url_credentials(url)
+    for secret in secrets:
+        yield from secret_forms(secret)
+    if credentials.get("password"):
+        yield from basic_auth_forms(str(credentials.get("username", "")), str(credentials["password"]))
+
+
+def _url_credentials(url: Any) -> list[str]:
+    """The password (and user) written into a URL as user:password@host, raw and decoded."""
+    if not isinstance(url, str):
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [value for value in (parts.password, parts.username) if value]
+    return found + [unquote(value) for value in found if unquote(value) != value]

@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
 from .exports import ExportSource, is_export_config
+from .signals import stop_on_signals
 from .source import SourcePivotalTracker
 
 
@@ -107,6 +108,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def run() -> None:
+    stop_on_signals()
     limit_malloc_arenas()
     args = sys.argv[1:]
     try:
