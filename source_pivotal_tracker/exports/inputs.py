@@ -97,9 +97,10 @@ def is_url(entry: str) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """The URL without query or fragment: a signed URL's query is a credential."""
+    """The URL without user:password, query or fragment: a signed URL's query is a credential."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from integration_tests.harness import configured_catalog, run_connector
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
+from unit_tests.exports.file_server import FileServer
 
 
 def _export(tmp_path: Path) -> str:
@@ -85,3 +86,18 @@ def test_a_config_with_credentials_and_export_files_is_a_config_error_naming_bot
     status = check.only("CONNECTION_STATUS")["connectionStatus"]
     assert status["status"] == "FAILED"
     assert "'credentials'" in status["message"] and "'export_files'" in status["message"]
+
+
+def test_a_password_in_an_export_url_is_never_printed(file_server: FileServer) -> None:
+    # https passes the config's URL rule; nothing answers TLS there, so the download fails and
+    # its error names the URL: the password in it must be masked wherever it would show.
+    port = file_server.url("/").split(":")[2].split("/")[0]
+    config = {"export_files": [f"https://reader:s3cr3t-pass@127.0.0.1:{port}/web_app.zip"]}
+
+    check = run_connector("check", config, extra_args=["--debug"])
+    read = run_connector("read", config, {"streams": []}, extra_args=["--debug"])
+
+    status = check.only("CONNECTION_STATUS")["connectionStatus"]
+    assert status["status"] == "FAILED" and "web_app.zip" in status["message"]
+    for output in (check.stdout + check.stderr, read.stdout + read.stderr):
+        assert "s3cr3t-pass" not in output
