@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,13 +24,38 @@ def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | 
     ]
     error = best_match(errors)
     if error is None:
-        return None
+        return _source_problem(config, spec)
     field = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required":
         missing = error.message.split("'")[1]
         field = f"{field}.{missing}" if field else missing
         return f"The config field '{field}' is required."
     return f"The config field '{field or '<root>'}' {_rule(error)}."
+
+
+def _source_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
+    """A config reads the API (credentials) or exports (export_files), never both or neither."""
+    if (config.get("credentials") is None) == (config.get("export_files") is None):
+        return (
+            "Set exactly one of the config fields 'credentials' (to read the Tracker API) "
+            "and 'export_files' (to read Tracker export files)."
+        )
+    for index, entry in enumerate(config.get("export_files") or ()):
+        if URL_SCHEME.match(entry) and not url_follows_https_rule(entry, spec):
+            return f"The config field 'export_files.{index}' {HTTPS_RULE}."
+    return None
+
+
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def url_follows_https_rule(url: str, spec: Mapping[str, Any] | None = None) -> bool:
+    """https://, or http:// on loopback only: the api_url rule of the spec, for any URL."""
+    if spec is None:
+        from .source import load_manifest
+
+        spec = load_manifest()["spec"]["connection_specification"]
+    return re.search(spec["properties"]["api_url"]["pattern"], url) is not None
 
 
 def _error_of_chosen_option(error: ValidationError) -> ValidationError | None:
