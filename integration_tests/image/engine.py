@@ -6,6 +6,7 @@ a daemon that was already running is used and left alone.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 REQUIRED_COMMANDS = {"dockerd": "docker.io", "debootstrap": "debootstrap"}
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
+LOCK_FILE = "/tmp/pt-docker-engine.lock"
 
 
 class EngineUnavailable(RuntimeError):
@@ -90,7 +92,19 @@ def engine_answers() -> bool:
 
 @contextmanager
 def docker_engine() -> Iterator[Engine]:
-    """The running engine, or one started for the duration of the block and stopped after it."""
+    """The running engine, or one started for the duration of the block and stopped after it.
+
+    One block at a time on a machine: a second session would otherwise use the daemon the first
+    one started, and lose it when the first one stops it.
+    """
+    with Path(LOCK_FILE).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with _engine() as engine:
+            yield engine
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
     if engine_answers():
         yield Engine(started_here=False)
         return
