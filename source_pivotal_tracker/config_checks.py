@@ -49,12 +49,8 @@ def _source_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str |
 URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def url_follows_https_rule(url: str, spec: Mapping[str, Any] | None = None) -> bool:
+def url_follows_https_rule(url: str, spec: Mapping[str, Any]) -> bool:
     """https://, or http:// on loopback only: the api_url rule of the spec, for any URL."""
-    if spec is None:
-        from .source import load_manifest
-
-        spec = load_manifest()["spec"]["connection_specification"]
     return re.search(spec["properties"]["api_url"]["pattern"], url) is not None
 
 

@@ -39,10 +39,6 @@ def derived_ids(kind: str, owner_id: int) -> int:
     return stable_id(f"{kind}:{owner_id}")
 
 
-def derived_id(kind: str, owner_id: int, position: int) -> int:
-    return (derived_ids(kind, owner_id) + position) & ID_MASK
-
-
 def label_id(project: int, name: str) -> int:
     return stable_id(f"label:{project}:{name}")
 

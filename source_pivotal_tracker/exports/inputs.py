@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from ..config_checks import URL_SCHEME
 from .errors import ExportError
 from .ids import ProjectName, project_name
 
@@ -40,7 +41,6 @@ DOWNLOAD_ATTEMPTS = 3
 RETRY_BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
 CHUNK = 1 << 16
 
-URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -93,7 +93,7 @@ class GuardedReader(io.RawIOBase):
 
 
 def is_url(entry: str) -> bool:
-    return URL.match(entry) is not None
+    return URL_SCHEME.match(entry) is not None
 
 
 def shown_url(url: str) -> str:
@@ -167,7 +167,7 @@ def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]
             project=project_name(name),
             story_id=None,
             size=None,
-            opener=lambda: open(path, "rb", buffering=0),  # noqa: SIM115 - the caller closes it
+            opener=_file_opener(path),
         )
     ]
 

@@ -38,6 +38,7 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as status_m
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from ..config_checks import url_follows_https_rule
+from ..source import load_manifest
 from ..stream_schemas import stream_schemas
 from .csv_format import HistoryLayout
 from .csv_rows import open_csv, reading
@@ -69,8 +70,6 @@ def is_export_config(config: Mapping[str, Any]) -> bool:
 
 
 def primary_key(stream: str) -> list[str]:
-    from ..source import load_manifest
-
     if stream == "attachments":
         return ATTACHMENTS_PRIMARY_KEY
     return list(load_manifest()["definitions"]["streams"][stream]["primary_key"])
@@ -83,8 +82,6 @@ class ExportSource(Source):
     message_repository = None
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
-        from ..source import load_manifest
-
         spec = load_manifest()["spec"]
         return ConnectorSpecification(
             connectionSpecification=spec["connection_specification"],
@@ -94,7 +91,7 @@ class ExportSource(Source):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Every input exists, opens, and each of its CSVs has a Tracker header."""
         try:
-            with export_members(list(config["export_files"]), url_follows_https_rule) as resolved:
+            with export_members(list(config["export_files"]), _url_allowed) as resolved:
                 if resolved.problems:
                     raise resolved.problems[0]
                 csvs = [member for member in resolved.members if member.story_id is None]
@@ -141,7 +138,7 @@ class ExportSource(Source):
         for stream in streams:
             yield status_message(stream, AirbyteStreamStatus.STARTED)
         problems: list[ExportError] = []
-        with export_members(list(config["export_files"]), url_follows_https_rule) as resolved:
+        with export_members(list(config["export_files"]), _url_allowed) as resolved:
             problems += resolved.problems
             for ignored in resolved.ignored:
                 yield _log(Level.INFO, f"Not part of a Tracker export, left alone: {ignored}")
@@ -212,12 +209,14 @@ class _Sync:
             rows = StoryRows(layout, project, self.selected, aggregates)
             running, running_message = self.running, _running
             before = reader.line_num
+            count = 0
             for row in reader:
                 try:
                     records = rows.records(row)
                 except ValueError as error:
                     raise ExportError(member.display, str(error), before + 2) from None
                 if records:
+                    count += 1
                     emitted_at = _now()
                     for stream, data in records:
                         if stream not in running:
@@ -228,6 +227,7 @@ class _Sync:
                             record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
                         )
                 before = reader.line_num
+        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
 
     def _history(
         self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
@@ -277,6 +277,10 @@ def _attachment(member: ExportMember, project: int) -> Record:
         "size": size,
         "sha256": digest.hexdigest(),
     }
+
+
+def _url_allowed(url: str) -> bool:
+    return url_follows_https_rule(url, load_manifest()["spec"]["connection_specification"])
 
 
 def _now() -> int:

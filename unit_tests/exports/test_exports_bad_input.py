@@ -11,7 +11,7 @@ from airbyte_cdk.models import Status
 
 from source_pivotal_tracker.exports import inputs
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
-from unit_tests.exports.conftest import check_export, read_export
+from unit_tests.exports.reading import check_export, read_export
 
 GOOD = stories_csv("D", [story(1), story(2), story(3)])
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from source_pivotal_tracker.exports.csv_format import layout_of, parse_comment, parse_date, parse_priority
 from source_pivotal_tracker.exports.ids import project_id, project_name
+from unit_tests.exports.builder import stories_csv, story
+from unit_tests.exports.reading import read_export
 
 
 @pytest.mark.parametrize(
@@ -139,3 +144,27 @@ def test_headers_that_are_not_tracker_exports_are_not_recognised() -> None:
     assert layout_of(["Id", "Summary"]) is None
     history = layout_of(["ID", "Type", "Message", "Performed By", "Occurred At"])
     assert history is not None and type(history).__name__ == "HistoryLayout"
+
+
+def test_derived_ids_follow_the_documented_rule(tmp_path: Path) -> None:
+    """docs/pivotal-tracker.md: (first 53 bits of BLAKE2b-64 of `comment:<story id>` + position) mod 2^53."""
+    path = tmp_path / "web_app_20250324_1443.csv"
+    path.write_bytes(stories_csv("E", [story(101, blockers=[("#1", "blocked")])]))
+    result = read_export([str(path)])
+
+    def documented(text: str) -> int:
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 11
+
+    assert [c["id"] for c in result.records["comments"]] == [
+        (documented("comment:101") + position) % 2**53 for position in (1, 2)
+    ]
+    assert [t["id"] for t in result.records["tasks"]] == [
+        (documented("task:101") + p) % 2**53 for p in (1, 2)
+    ]
+    assert result.records["blockers"][0]["id"] == (documented("blocker:101") + 1) % 2**53
+    web_app = documented("project:web_app")
+    assert result.records["projects"][0]["id"] == web_app
+    assert {label["id"] for label in result.records["labels"]} == {
+        documented(f"label:{web_app}:backend"),
+        documented(f"label:{web_app}:ui"),
+    }

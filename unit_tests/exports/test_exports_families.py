@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from unit_tests.exports.builder import FAMILIES, header_and_rows, stories_csv, story, write_csv
-from unit_tests.exports.conftest import read_export
+from unit_tests.exports.reading import read_export
 
 
 def _write(tmp_path: Path, content: bytes, name: str = "web_app_20250324_1443.csv") -> str:
@@ -38,6 +38,7 @@ def test_each_header_family_reads_stories_with_owners_comments_and_labels(
     result = read_export([_write(tmp_path, stories_csv(family, stories))])
 
     assert result.errors == []
+    assert any(log.endswith(": 2 rows read (project web_app)") for log in result.logs)
     first = result.one("stories", id=101)
     assert first["name"] == "Story 101"
     assert first["story_type"] == "feature"

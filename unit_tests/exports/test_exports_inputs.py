@@ -14,7 +14,8 @@ from source_pivotal_tracker.exports import inputs
 from source_pivotal_tracker.exports.ids import project_id
 from source_pivotal_tracker.source import load_manifest
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
-from unit_tests.exports.conftest import FileServer, check_export, read_export
+from unit_tests.exports.file_server import FileServer
+from unit_tests.exports.reading import check_export, read_export
 
 HISTORY_ROWS = [
     ["812", "story_update", "Georgia accepted this feature", "Georgia", "2024-11-05T10:15:00Z"],

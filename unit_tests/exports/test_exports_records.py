@@ -12,7 +12,7 @@ from jsonschema import Draft7Validator
 from source_pivotal_tracker.exports.source import EXPORT_STREAMS, ExportSource, primary_key
 from source_pivotal_tracker.source import SourcePivotalTracker, load_manifest
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
-from unit_tests.exports.conftest import catalog
+from unit_tests.exports.reading import catalog
 from unit_tests.test_schemas_match_real_responses import FORMAT_CHECKER
 from unit_tests.tracker_fake import ConfigBuilder
 
