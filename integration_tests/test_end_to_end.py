@@ -69,6 +69,7 @@ def test_child_records_carry_their_project_id(
     run, _ = full_sync
     projects = {p["id"] for p in run.records["projects"]}
     for stream in ("activity", "comments", "tasks", "blockers", "stories", "epics", "iterations"):
+        assert run.records[stream], f"the default sandbox has {stream}"
         assert {r["project_id"] for r in run.records[stream]} <= projects, stream
 
 

@@ -1253,19 +1253,23 @@ def test_latency_is_applied_per_request_without_serialising_others() -> None:
         url = sandbox.url + "/me"
         headers = {"X-TrackerToken": sandbox.api_token}
         statuses: list[int] = []
+        took: list[float] = []
 
         def fetch() -> None:
+            started = time.perf_counter()
             statuses.append(requests.get(url, headers=headers, timeout=10).status_code)
+            took.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
         threads = [threading.Thread(target=fetch) for _ in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        elapsed = time.perf_counter() - started
         assert statuses == [200] * 6
-        assert 0.4 <= elapsed < 1.6
+        # A busy machine only lengthens a request; the server counting two or more requests in
+        # their wait at once is what shows the waits do not queue, however slow the machine.
+        assert min(took) >= 0.4
+        assert sandbox.stats["most_waiting_at_once"] > 1
 
 
 def test_error_every_alternates_500_and_503_and_counts_them() -> None:

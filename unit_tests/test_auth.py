@@ -132,27 +132,7 @@ def test_username_password_sign_in_retries_a_server_error_on_me_then_uses_the_to
 
     assert error_messages(output) == []
     assert len(tracker.requests_to("/me")) == 2
+    assert sleeps == [2]
     assert records_of(output, "epics")
     others = [request for request in tracker.history if request.path != "/me"]
     assert {request.header("X-TrackerToken") for request in others} == {ME_API_TOKEN}
-
-
-def test_sign_in_retries_a_server_error_then_uses_the_token(
-    tracker: TrackerFake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import types
-
-    from source_pivotal_tracker import login
-
-    waits: list[float] = []
-    monkeypatch.setattr(login, "time", types.SimpleNamespace(sleep=waits.append))
-    tracker.requiring({ME_API_TOKEN}, USERNAME, PASSWORD)
-    _serve_project(tracker)
-    tracker.on("/me", TrackerResponse.error(503, "server_under_load"), TrackerResponse.ok(me_body()))
-
-    output = read_streams(ConfigBuilder().with_username_password().build(), *STREAMS)
-
-    assert error_messages(output) == []
-    assert len(tracker.requests_to("/me")) == 2
-    assert waits == [2]
-    assert records_of(output, "stories")

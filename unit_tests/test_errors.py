@@ -225,17 +225,22 @@ def test_read_5xx_mid_pagination_retries_the_same_page(tracker: TrackerFake, sle
 
 
 @pytest.mark.parametrize(
-    ("path", "stream", "failure"),
+    ("path", "stream", "failure", "cause"),
     [
-        (LABELS, "labels", TrackerResponse.error(500, "api_internal_error")),
-        (LABELS, "labels", TrackerResponse.text("Too Many Requests", 429).with_header("Retry-After", "1")),
-        (LABELS, "labels", TrackerResponse.dropped()),
-        ("/projects", "projects", TrackerResponse.error(503, "server_under_load")),
+        (LABELS, "labels", TrackerResponse.error(500, "api_internal_error"), "HTTP Status Code: 500"),
+        (
+            LABELS,
+            "labels",
+            TrackerResponse.text("Too Many Requests", 429).with_header("Retry-After", "1"),
+            "HTTP Status Code: 429",
+        ),
+        (LABELS, "labels", TrackerResponse.dropped(), "the server closed the connection"),
+        ("/projects", "projects", TrackerResponse.error(503, "server_under_load"), "HTTP Status Code: 503"),
     ],
     ids=["500", "429", "dropped", "projects-503"],
 )
 def test_read_retries_exhausted_gives_a_trace_error_after_six_retries(
-    tracker: TrackerFake, sleeps: list[float], path: str, stream: str, failure: TrackerResponse
+    tracker: TrackerFake, sleeps: list[float], path: str, stream: str, failure: TrackerResponse, cause: str
 ) -> None:
     tracker.on(path, failure)
 
@@ -251,7 +256,8 @@ def test_read_retries_exhausted_gives_a_trace_error_after_six_retries(
     # A stream that started ends INCOMPLETE; when the project list itself cannot be read, the
     # sync ends before any stream starts (no stream can be read without it).
     assert _statuses(output, stream)[-1:] in ([], ["INCOMPLETE"])
-    assert output.errors[-1].trace.error.message
+    # The last error names what kept failing, so whoever reads it knows what to look at.
+    assert cause in output.errors[-1].trace.error.message
 
 
 # --------------------------------------------------------------------------- cut-off answers

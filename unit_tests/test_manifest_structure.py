@@ -94,5 +94,23 @@ def test_every_stream_schema_is_an_open_object_of_described_properties(
     schema = catalog[stream].json_schema
     assert schema["type"] == "object"
     assert schema["properties"]
-    for name, prop in schema["properties"].items():
-        assert "type" in prop or "anyOf" in prop or "oneOf" in prop, f"{stream}.{name} has no type"
+    for path, node in _objects(stream, schema):
+        # Open: a field Tracker adds later reaches the destination instead of failing validation.
+        assert node.get("additionalProperties") is True, f"{path} is not an open object"
+        for name, prop in node["properties"].items():
+            assert "type" in prop or "anyOf" in prop or "oneOf" in prop, f"{path}.{name} has no type"
+            assert isinstance(prop.get("description"), str) and prop["description"].strip(), (
+                f"{path}.{name} has no description"
+            )
+
+
+def _objects(path: str, schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every object with declared properties in a schema, the schema itself first, with its path."""
+    found = [(path, schema)] if "properties" in schema else []
+    for name, prop in schema.get("properties", {}).items():
+        found += _objects(f"{path}.{name}", prop)
+    if isinstance(schema.get("items"), dict):
+        found += _objects(f"{path}[]", schema["items"])
+    for variant in schema.get("anyOf", []) + schema.get("oneOf", []):
+        found += _objects(path, variant)
+    return found

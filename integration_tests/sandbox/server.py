@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,7 @@ class RequestStats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._waiting = 0
         self.reset()
 
     def reset(self) -> None:
@@ -58,6 +60,7 @@ class RequestStats:
             self._by_endpoint: Counter[str] = Counter()
             self._by_status: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
+            self._most_waiting = 0
 
     def add(self, endpoint: str, status: str, fault: str | None) -> None:
         with self._lock:
@@ -67,6 +70,18 @@ class RequestStats:
             if fault:
                 self._faults[fault] += 1
 
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Marks a request in its latency wait; the most at once proves the waits do not queue."""
+        with self._lock:
+            self._waiting += 1
+            self._most_waiting = max(self._most_waiting, self._waiting)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -74,6 +89,7 @@ class RequestStats:
                 "by_endpoint": dict(self._by_endpoint),
                 "by_status": dict(self._by_status),
                 "faults": dict(self._faults),
+                "most_waiting_at_once": self._most_waiting,
             }
 
 
@@ -110,7 +126,8 @@ class App:
             endpoint = f"{method} {path}"
             path = ""
         if self.options.latency_ms > 0:
-            time.sleep(self.options.latency_ms / 1000)  # per thread: other requests go on
+            with self.stats.waiting():
+                time.sleep(self.options.latency_ms / 1000)  # per thread: other requests go on
         if self.options.redirect_to and path:
             self.stats.add(endpoint, "302", "redirect")
             _write(
