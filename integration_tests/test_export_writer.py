@@ -1,6 +1,6 @@
-"""The sandbox's export writer writes what Tracker's "Export CSV" wrote (export format doc §2–§6).
+"""The sandbox's export writer writes what Tracker's "Export CSV" wrote.
 
-The expected headers and cell shapes are spelled out here from the format doc, not taken from
+The expected headers and cell shapes are spelled out here from real exports, not taken from
 the writer's own tables, and every value is checked against the sandbox's store.
 """
 
@@ -24,7 +24,8 @@ from integration_tests.sandbox.export_writer import ExportedProject, ExportOptio
 from integration_tests.sandbox.model import Project, Story
 from integration_tests.sandbox.store import Store
 
-T0 = 1_742_827_383  # 2025-03-24 14:43:03 UTC, the date of a real export's name (doc §9)
+# 2025-03-24 14:43:03 UTC, from a real export's name: cf_bosh_director_20250324_144303-export.zip
+T0 = 1_742_827_383
 FIXED = {
     "A": "Id,Story,Labels,Iteration,Iteration Start,Iteration End,Story Type,Estimate,Current State,"
     "Created at,Accepted at,Deadline,Requested By,Owned By,Description,URL",

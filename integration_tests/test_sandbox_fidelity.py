@@ -38,7 +38,8 @@ PAGINATION = (
     "X-Tracker-Pagination-Returned",
 )
 
-# Every attribute Tracker documents per resource (doc §1.3, §4), default set and `fields` extras.
+# Every attribute Tracker documents per resource (https://www.pivotaltracker.com/help/api/rest/v5#Resources),
+# default set and `fields` extras.
 DOC_FIELDS: dict[str, set[str]] = {
     "story": {
         "kind",

@@ -124,7 +124,8 @@ class TrackerApi:
     def _error_result(self, req: Request, exc: ApiError) -> Result:
         data = orjson.dumps(exc.body)
         if _truthy(req.query.get("envelope")):
-            # Unverified (doc §2.4): keep the real status and also report it in the envelope.
+            # Unverified whether Tracker kept the real status when enveloping: keep it, and also
+            # report it in the envelope.
             data = orjson.dumps({"http_status": str(exc.status), "data": exc.body})
         return Result(data, exc.status, headers=dict(exc.headers))
 
@@ -190,10 +191,11 @@ class TrackerApi:
         limit = self._int(req, "limit", default_limit)
         if limit < 0:
             raise errors.invalid_parameter("'limit' must not be negative")
-        limit = min(limit, max_limit)  # silently clamped, like stories?limit=10000 (doc §2.1)
+        limit = min(limit, max_limit)  # silently clamped: stories?limit=10000 returned 500
         offset = self._int(req, "offset", 0)
         total = len(items)
-        # Only done iterations count back from the end with a negative offset (doc §2.3).
+        # Only done iterations count back from the end with a negative offset: scope=done&offset=-2
+        # answers the two most recent done iterations.
         start = offset if offset >= 0 else max(0, total + offset) if negative_offsets else 0
         if self.options.ignore_offset != "no":  # a hostile server: always the first page
             start = 0

@@ -1,4 +1,7 @@
-"""Tracker's error objects (doc §4.6): key order code, kind, error, then the details."""
+"""Tracker's error objects, keys in the order real bodies have them: code, kind, error, details.
+
+Reference: https://www.pivotaltracker.com/help/api/rest/v5#Error_Responses
+"""
 
 from __future__ import annotations
 
@@ -87,7 +90,8 @@ def invalid_parameter(problem: str) -> ApiError:
 
 
 # The three below are injected faults. The codes are the ones recalled from the former docs
-# (doc §4.6, UNCERTAIN); the wording is the sandbox's own.
+# (api_internal_error, server_under_load; no real body of these was recorded); the wording is the
+# sandbox's own.
 def internal_error() -> ApiError:
     return ApiError(
         500,

@@ -1,4 +1,4 @@
-"""How Tracker's stories CSV wrote a cell (docs: tracker-export-format §3–§4, copied into the tests).
+"""How Tracker's stories CSV wrote a cell, as public exports of 2010–2025 show it.
 
 Minimal quoting, except that dates and comments are always quoted (they contain a comma) and an
 empty Labels cell is written `""`. Dates are `Mon D, YYYY` in English whatever the locale, with

@@ -1,4 +1,4 @@
-"""The header families A–E of Tracker's stories CSV, 2010–2025 (export format doc §2).
+"""The header families A–E of Tracker's stories CSV, 2010–2025, as public exports of each era show them.
 
 Each family is a fixed block of named columns, then repeated groups in a fixed order; a group is
 written as often as the busiest story of the file needs it, and not at all when no story does.

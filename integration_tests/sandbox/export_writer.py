@@ -8,7 +8,7 @@ Per project (all of them: the UI exported projects whose API access was off, too
 - `folder`: the same entries, unzipped into `<project>_<YYYYMMDD>_<HHMMSS>-export/`;
 - `csv`: the stories CSV alone.
 
-Choices where the format doc knows nothing (say so when comparing):
+Choices no real export shows (say so when comparing):
 - dates are the day the project's own time zone shows; `Iteration End` is the iteration's last
   day (the 2015 export shows Monday `Nov 16` to Sunday `Nov 22`), i.e. the API's `finish` - 1 day;
 - the history CSV holds the last 6 months of the project's activity, newest first, one row per
@@ -50,7 +50,7 @@ from .store import Store
 from .timeutil import iso
 
 LAYOUTS = ("zip", "csv", "folder")
-HISTORY_DAYS = 6 * 30  # "project history limited to 6 months" (doc §6)
+HISTORY_DAYS = 6 * 30  # Export CSV wrote "project history limited to 6 months"
 _BLOCKING_STORY = re.compile(r"#(\d+)")
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
 
@@ -88,7 +88,7 @@ class ExportedProject:
 
 
 def file_stem(project_name: str) -> str:
-    """`<project name, lower-case, spaces -> _>` (doc §4 "File names"), safe on every OS."""
+    """`<project name, lower-case, spaces -> _>`, as in real export names, safe on every OS."""
     return _UNSAFE_IN_FILE_NAMES.sub("", "_".join(project_name.lower().split()))
 
 

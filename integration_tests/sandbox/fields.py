@@ -1,4 +1,6 @@
-"""The `fields=` parameter (doc §5.3): parsing and projecting a resource onto a selection.
+"""The `fields=` parameter: parsing and projecting a resource onto a selection.
+
+Reference: https://www.pivotaltracker.com/help/api/rest/v5#Response_Controlling_Parameters
 
 `fields=name,story_type` returns only those attributes plus `id` (and no `kind`);
 `:default` stands for the resource's default set; `labels(name)` narrows a nested resource.

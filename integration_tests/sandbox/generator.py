@@ -203,7 +203,7 @@ class _Generator:
         plans = {a.id: a.plan for a in accounts}
         for project in projects:
             self.finish(project, stories[project.id])
-            # History retention (doc §3.5): 25 months on Enterprise, 6 on smaller plans. Versions
+            # History retention: 25 months on Enterprise, 6 on smaller plans. Versions
             # keep counting, so the feed starts well after version 1, as in the recordings.
             months = 25 if plans[project.account_id] == "Enterprise" else 6
             cutoff = t0 - months * 30 * DAY
@@ -551,7 +551,7 @@ class _Generator:
         project.stories = self.priority_order(stories)
 
     def priority_order(self, stories: list[Story]) -> list[Story]:
-        """Done stories by acceptance, then work in progress, backlog, icebox (doc §2.5)."""
+        """Done stories by acceptance, then work in progress, backlog, icebox: Tracker's priority order."""
         done = sorted(
             (s for s in stories if s.current_state == "accepted"), key=lambda s: (s.accepted_at, s.id)
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-# Priority groups of the story list (doc §2.5): done, in progress, backlog, icebox.
+# Priority groups of the story list, the order GET /projects/{id}/stories answers in: done, in
+# progress, backlog, icebox (https://www.pivotaltracker.com/help/api/rest/v5#Stories).
 STATE_GROUP = {
     "accepted": 0,
     "started": 1,

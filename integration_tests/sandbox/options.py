@@ -25,14 +25,15 @@ class SandboxOptions:
     drop_every: int = 0
     truncate_every: int = 0
     mutate_stories: bool = False
-    # The real status of invalid_authentication is unknown (doc §1.4): 403 or 401.
+    # The real status of invalid_authentication is unknown: clients name it 403, Pivotal's own
+    # Concourse client maps 401 to "invalid token".
     auth_status: int = 403
     basic_auth_everywhere: bool = False
-    # The boundary semantics of *_after/*_before were never documented (doc §3.3).
+    # Whether *_after/*_before are strict or inclusive was never documented.
     date_filter: str = "strict"
-    # Whether /my/notifications honoured created_after/updated_after is unverified (doc §3.4).
+    # Whether /my/notifications honoured created_after/updated_after is unverified.
     notifications_ignore_filters: bool = False
-    # Only a third-party comment says 50 (doc §2.2).
+    # The iterations' maximum page size: only a third-party comment says 50.
     iterations_max_limit: int = 50
     # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
     retry_after: str = "1"

@@ -18,7 +18,7 @@ def millis(ts: int) -> int:
 
 
 def parse_datetime_param(value: str) -> int:
-    """Return epoch milliseconds; clients send either ISO 8601 or epoch ms (doc §5.1)."""
+    """Return epoch milliseconds; Tracker accepts datetime parameters as ISO 8601 or epoch ms."""
     text = value.strip()
     if text.lstrip("-").isdigit():
         return int(text)
