@@ -2,8 +2,9 @@
 
 Each stream has its file in schemas/<stream>.json; sub-objects that several streams use (label,
 person, …) sit once in schemas/shared/ and are referenced as {"$ref": "shared/x.json"}. The CDK's
-non-deprecated InlineSchemaLoader cannot follow file references, so they are inlined here; keys
-beside a $ref (a description, say) override the shared file's.
+non-deprecated InlineSchemaLoader cannot follow file references, so they are inlined here. Keys
+beside a $ref override the shared file's, object by object: a stream schema that is its shared
+twin plus a non-null primary key is {"$ref": "shared/x.json", "properties": {"id": {"type": ...}}}.
 """
 
 from __future__ import annotations
@@ -30,8 +31,19 @@ def resolve_shared_refs(node: Any, seen: tuple[str, ...] = ()) -> Any:
         target = json.loads((SCHEMAS_DIR / ref).read_text())
         target.pop("$schema", None)
         siblings = {key: value for key, value in node.items() if key != "$ref"}
-        return resolve_shared_refs({**target, **siblings}, (*seen, ref))
+        return resolve_shared_refs(_merged(target, siblings), (*seen, ref))
     return {key: resolve_shared_refs(value, seen) for key, value in node.items()}
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `over`'s keys: objects merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @lru_cache(maxsize=1)
