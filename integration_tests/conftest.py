@@ -9,6 +9,7 @@ import pytest
 
 from integration_tests.harness import ConnectorRun, configured_catalog, run_connector
 from integration_tests.sandbox import Sandbox, SandboxOptions
+from tracker_fixtures.streams import primary_key
 
 
 def api_token_config(sandbox: Sandbox, **options: Any) -> dict[str, Any]:
@@ -62,16 +63,6 @@ def sync(
     """discover, then read the chosen streams, as the platform would."""
     discovered = run_connector("discover", config).only("CATALOG")["catalog"]
     return run_connector("read", config, configured_catalog(discovered, streams, incremental), state)
-
-
-def primary_key(record: dict[str, Any], stream: str) -> Any:
-    if stream == "activity":
-        return record["guid"]
-    if stream == "iterations":
-        return (record["project_id"], record["number"])
-    if stream == "story_transitions":
-        return (record["story_id"], record["project_version"])
-    return record["id"]
 
 
 def primary_keys(records: list[dict[str, Any]], stream: str) -> set[Any]:

@@ -10,9 +10,9 @@ from jsonschema import Draft7Validator, FormatChecker
 from integration_tests.conftest import api_token_config, primary_keys, sync, truth
 from integration_tests.harness import ConnectorRun, run_connector
 from integration_tests.sandbox import Sandbox
-from integration_tests.sandbox.store import STREAMS as SANDBOX_STREAMS
+from tracker_fixtures.streams import ALL_STREAMS
 
-STREAMS = list(SANDBOX_STREAMS)  # every stream the sandbox can tell the truth of
+STREAMS = list(ALL_STREAMS)
 
 
 @pytest.fixture(scope="module")

@@ -42,22 +42,6 @@ from unit_tests.tracker_fake import (
 )
 
 INCREMENTAL_STREAMS = {"stories", "notifications", "activity"}
-ALL_STREAMS = [
-    "projects",
-    "epics",
-    "stories",
-    "notifications",
-    "project_memberships",
-    "labels",
-    "releases",
-    "activity",
-    "iterations",
-    "story_transitions",
-    "comments",
-    "tasks",
-    "blockers",
-    "accounts",
-]
 
 
 # --------------------------------------------------------------------------- bodies (real samples)

@@ -74,7 +74,7 @@ def test_username_password_rejected_on_me_is_a_config_error_saying_the_credentia
     tracker: TrackerFake, sleeps: list[float], status: int
 ) -> None:
     tracker.requiring({ME_API_TOKEN}, USERNAME, PASSWORD)
-    tracker.on("/me", TrackerResponse.error(status, "invalid_authentication"))
+    tracker.on("/me", TrackerResponse.error(status, "invalid_password"))
 
     output = read_streams(
         ConfigBuilder().with_username_password(password="wrong-password").build(),

@@ -60,9 +60,9 @@ def _config_errors(output: EntrypointOutput) -> list[str]:
 @pytest.mark.parametrize(
     "response",
     [
-        TrackerResponse.error(401, "invalid_authentication"),
+        TrackerResponse.error(401, "invalid_token"),
         TrackerResponse.text("Unauthorized", 401),
-        TrackerResponse.error(403, "invalid_authentication"),
+        TrackerResponse.error(403, "invalid_token"),
     ],
     ids=["401-tracker-body", "401-plain-body", "403-invalid_authentication"],
 )
@@ -88,7 +88,7 @@ def test_read_invalid_authentication_on_a_project_endpoint_is_not_swallowed_as_a
 ) -> None:
     # /projects/{id}/... is where the unauthorized_operation rule skips a project: a rejected
     # token there must still fail the sync, not end it "successfully" without the project.
-    tracker.on(LABELS, TrackerResponse.error(status, "invalid_authentication"))
+    tracker.on(LABELS, TrackerResponse.error(status, "invalid_token"))
 
     output = read_streams(ConfigBuilder().build(), "labels", expect_failure=True)
 

@@ -9,25 +9,9 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from source_pivotal_tracker.source import SourcePivotalTracker
-from unit_tests.conftest import ALL_STREAMS
+from tracker_fixtures.streams import ALL_STREAMS, PRIMARY_KEYS
 from unit_tests.tracker_fake import ConfigBuilder
 
-PRIMARY_KEYS = {
-    "projects": [["id"]],
-    "epics": [["id"]],
-    "stories": [["id"]],
-    "notifications": [["id"]],
-    "project_memberships": [["id"]],
-    "labels": [["id"]],
-    "releases": [["id"]],
-    "activity": [["guid"]],
-    "iterations": [["project_id"], ["number"]],
-    "story_transitions": [["story_id"], ["project_version"]],
-    "comments": [["id"]],
-    "tasks": [["id"]],
-    "blockers": [["id"]],
-    "accounts": [["id"]],
-}
 CURSORS = {"stories": "created_at", "notifications": "updated_at", "activity": "occurred_at"}
 
 
@@ -49,13 +33,13 @@ def test_discover_lists_all_fourteen_streams(catalog: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("stream", ALL_STREAMS)
 def test_every_stream_has_its_primary_key(catalog: dict[str, Any], stream: str) -> None:
-    assert catalog[stream].source_defined_primary_key == PRIMARY_KEYS[stream]
+    assert catalog[stream].source_defined_primary_key == [[key] for key in PRIMARY_KEYS[stream]]
 
 
 @pytest.mark.parametrize("stream", ALL_STREAMS)
 def test_every_stream_schema_declares_its_primary_key_non_null(catalog: dict[str, Any], stream: str) -> None:
     properties = catalog[stream].json_schema["properties"]
-    for (key,) in PRIMARY_KEYS[stream]:
+    for key in PRIMARY_KEYS[stream]:
         assert key in properties, f"{stream}.{key} is not in the schema"
         declared = properties[key]["type"]
         types = declared if isinstance(declared, list) else [declared]

@@ -1,6 +1,6 @@
 """Stream JSON schemas agree with real recorded Pivotal Tracker v5 responses.
 
-The samples in ``resource/tracker_samples`` were recorded against the live API (see the
+The samples in ``tracker_fixtures/tracker_samples`` were recorded against the live API (see the
 README there). Every item of every sample whose endpoint feeds a stream is validated
 against that stream's schema, and every field name a real item carries must be declared
 in the schema, so a real attribute that the schema forgot makes a test fail.
@@ -21,30 +21,15 @@ import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
 from source_pivotal_tracker.stream_schemas import resolve_shared_refs
+from tracker_fixtures import SAMPLES_DIR
+from tracker_fixtures.streams import PRIMARY_KEYS
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "source_pivotal_tracker" / "schemas"
 SHARED_DIR = SCHEMAS_DIR / "shared"
-SAMPLES_DIR = Path(__file__).resolve().parent / "resource" / "tracker_samples"
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 SHARED_REF = re.compile(r"shared/[a-z_]+\.json")
 
-PRIMARY_KEYS: dict[str, list[str]] = {
-    "projects": ["id"],
-    "epics": ["id"],
-    "stories": ["id"],
-    "notifications": ["id"],
-    "project_memberships": ["id"],
-    "labels": ["id"],
-    "releases": ["id"],
-    "activity": ["guid"],
-    "iterations": ["project_id", "number"],
-    "story_transitions": ["story_id", "project_version"],
-    "comments": ["id"],
-    "tasks": ["id"],
-    "blockers": ["id"],
-    "accounts": ["id"],
-}
 STREAMS = sorted(PRIMARY_KEYS)
 # Fields the connector adds to records; they are not in the API response.
 CONNECTOR_ADDED_FIELDS: dict[str, list[str]] = {

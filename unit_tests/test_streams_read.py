@@ -15,8 +15,8 @@ import pytest
 import requests_mock
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
+from tracker_fixtures.streams import ALL_STREAMS
 from unit_tests.conftest import (
-    ALL_STREAMS,
     STREAM_CASES,
     STREAM_CASES_BY_NAME,
     StreamCase,

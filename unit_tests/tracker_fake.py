@@ -1,6 +1,6 @@
 """A small fake of the Pivotal Tracker v5 API for the unit tests, fed with real recorded bodies.
 
-- ``sample(...)`` reads a body from ``resource/tracker_samples`` (responses recorded against the
+- ``sample(...)`` reads a body from ``tracker_fixtures/tracker_samples`` (responses recorded against the
   live API); every fixture starts from one of them.
 - ``ConfigBuilder`` builds connector configs fluently.
 - ``TrackerResponse`` is the one response builder: a real body, served either whole (like the
@@ -21,13 +21,13 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-SAMPLES_DIR = Path(__file__).parent / "resource" / "tracker_samples"
+from tracker_fixtures import SAMPLES_DIR, error_body
+
 BASE_URL = "https://www.pivotaltracker.com/services/v5"
 API_PREFIX = urlsplit(BASE_URL).path  # /services/v5
 
@@ -65,46 +65,6 @@ def sample(file: str, path: str | None = None, **query: str) -> Any:
 def sample_bodies(file: str, path: str) -> list[Any]:
     """The bodies of every recorded GET to ``path`` in ``file``, in recording order."""
     return [copy.deepcopy(e["body"]) for e in _entries(file) if e["method"] == "GET" and e["path"] == path]
-
-
-def error_body(code: str) -> dict[str, Any]:
-    """Tracker's real error objects (key order as Tracker sends them: code, kind, error, ...)."""
-    bodies = {
-        "invalid_authentication": {
-            "code": "invalid_authentication",
-            "kind": "error",
-            "error": "Invalid authentication credentials were presented.",
-            "possible_fix": "Recheck your name (email address or Tracker username) and password.",
-        },
-        "unauthorized_operation": {
-            "code": "unauthorized_operation",
-            "kind": "error",
-            "error": "Authorization failure.",
-            "general_problem": "You aren't authorized to access the requested resource.",
-            "possible_fix": (
-                "Your project permissions are determined on the Project Membership page. If you are "
-                "receiving this error you may be trying to access the wrong project, or the project "
-                "API access is disabled, or someone listed as the project's Owner needs to change "
-                "your membership type."
-            ),
-        },
-        "route_not_found": {
-            "code": "route_not_found",
-            "kind": "error",
-            "error": "The path you requested has no valid endpoint.",
-        },
-        "api_internal_error": {
-            "code": "api_internal_error",
-            "kind": "error",
-            "error": "Tracker experienced an unexpected error.",
-        },
-        "server_under_load": {
-            "code": "server_under_load",
-            "kind": "error",
-            "error": "Tracker is under heavy load; please retry.",
-        },
-    }
-    return copy.deepcopy(bodies[code])
 
 
 # --------------------------------------------------------------------------- config
@@ -193,8 +153,9 @@ class TrackerResponse:
         return cls(body)
 
     @classmethod
-    def error(cls, status: int, code: str) -> TrackerResponse:
-        return cls(error_body(code), status).with_header("Cache-Control", "no-cache")
+    def error(cls, status: int, name: str) -> TrackerResponse:
+        """Tracker's error object ``tracker_fixtures/errors/<name>.json``, with its status."""
+        return cls(error_body(name), status).with_header("Cache-Control", "no-cache")
 
     @classmethod
     def text(cls, content: str, status: int, content_type: str = "text/plain") -> TrackerResponse:
@@ -358,7 +319,7 @@ class TrackerFake:
         request = SentRequest(method, path, dict(query), dict(headers), host)
         self.history.append(request)
         if not self._authorized(path, request):
-            return TrackerResponse.error(403, "invalid_authentication").render(query)
+            return TrackerResponse.error(403, "invalid_token").render(query)
         route = self._route(request)
         if route is None or method != "GET":
             return TrackerResponse.error(404, "route_not_found").render(query)

@@ -7,17 +7,17 @@ from typing import Any, Callable
 
 import pytest
 
-from integration_tests.conftest import api_token_config, login_config, primary_key, truth
+from integration_tests.conftest import api_token_config, login_config, truth
 from integration_tests.harness import ConnectorRun, configured_catalog, run_connector
 from integration_tests.image.container import run_in_image
 from integration_tests.image.engine import docker
 from integration_tests.image.stand_in_base import UID, USER
 from integration_tests.sandbox import Sandbox
-from integration_tests.sandbox.store import STREAMS as SANDBOX_STREAMS
+from tracker_fixtures.streams import ALL_STREAMS, primary_key
 
 pytestmark = pytest.mark.connector_image
 
-STREAMS = list(SANDBOX_STREAMS)
+STREAMS = list(ALL_STREAMS)
 WRONG_SECRET = "wrong-secret-0123456789abcdef0123"
 
 

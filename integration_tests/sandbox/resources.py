@@ -1,7 +1,7 @@
 """JSON representations of every resource, following the recorded responses field by field.
 
 Key order, omitted nulls and the odd placements (label objects start with `id` inside stories but
-with `kind` in /labels; `owned_by_id` comes last) copy unit_tests/resource/tracker_samples.
+with `kind` in /labels; `owned_by_id` comes last) copy tracker_fixtures/tracker_samples.
 """
 
 from __future__ import annotations

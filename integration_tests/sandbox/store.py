@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from tracker_fixtures.streams import PRIMARY_KEYS
+
 from . import resources, timeutil
 from .generator import WEEK, generate
 from .model import (
@@ -30,23 +32,6 @@ from .model import (
     Transition,
 )
 from .options import SandboxOptions
-
-STREAMS = (
-    "projects",
-    "epics",
-    "stories",
-    "notifications",
-    "project_memberships",
-    "labels",
-    "releases",
-    "activity",
-    "iterations",
-    "story_transitions",
-    "comments",
-    "tasks",
-    "blockers",
-    "accounts",
-)
 
 _IN_PROGRESS = ("started", "finished", "delivered", "rejected")
 _EDITABLE = {
@@ -231,8 +216,8 @@ class Store:
 
     def truth(self, stream: str, project_ids: Iterable[int] | None = None) -> list:
         """Primary keys a correct connector delivers for `stream` right now."""
-        if stream not in STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
+        if stream not in PRIMARY_KEYS:
+            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(PRIMARY_KEYS)}")
         with self.lock:
             wanted = None if project_ids is None else {int(i) for i in project_ids}
             if stream == "projects":

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from integration_tests.harness import REPO, SandboxProcess, parse_output
+from tracker_fixtures.streams import PRIMARY_KEYS as STREAM_KEYS
 
 PEER_VENV = REPO / ".peer-venv"
 PEER_PACKAGE = "airbyte-source-pivotal-tracker==0.2.12"
@@ -22,7 +23,7 @@ PEER_URL_BASE = "https://www.pivotaltracker.com/services/v5/"
 PYTHON_310 = ("/root/.pyenv/versions/3.10.13/bin/python", "python3.10")
 # The peer's streams (its manifest's `streams:`); ours has all of them too.
 PEER_STREAMS = ("projects", "stories", "project_memberships", "labels", "releases", "epics", "activity")
-PRIMARY_KEYS = {stream: "guid" if stream == "activity" else "id" for stream in PEER_STREAMS}
+PRIMARY_KEYS = {stream: STREAM_KEYS[stream][0] for stream in PEER_STREAMS}
 
 
 def ensure_peer_venv() -> Path:
