@@ -8,14 +8,11 @@ import importlib
 import os
 import sys
 import tempfile
-import threading
 import time as real_time
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import backoff._sync
 import pytest
@@ -28,12 +25,7 @@ from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
 from source_pivotal_tracker.source import SourcePivotalTracker
 from unit_tests.tracker_fake import (
-    API_TOKEN,
-    ME_API_TOKEN,
-    PASSWORD,
     PROJECT_ID,
-    USERNAME,
-    ConnectionDropped,
     TrackerFake,
     TrackerResponse,
     projects_body,
@@ -376,69 +368,3 @@ def _import_optional(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         return None
-
-
-# --------------------------------------------------------------------------- a real local server (CLI tests)
-
-
-class LocalTracker:
-    """The same fake, behind a threaded stdlib HTTP server on 127.0.0.1 (for the console script)."""
-
-    def __init__(self, fake: TrackerFake) -> None:
-        self.fake = fake
-        fake_ref = fake
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                try:
-                    rendered = fake_ref.handle(
-                        "GET",
-                        parts.path,
-                        dict(parse_qsl(parts.query, keep_blank_values=True)),
-                        dict(self.headers),
-                    )
-                except ConnectionDropped:
-                    self.close_connection = True  # hang up without an answer
-                    return
-                self.send_response(rendered.status)
-                for name, value in rendered.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(rendered.content)))
-                self.end_headers()
-                self.wfile.write(rendered.content)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/services/v5"
-
-    def start(self) -> LocalTracker:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def authenticated_fake() -> TrackerFake:
-    """A fake that checks credentials like Tracker and serves /me, /projects and one project."""
-    fake = TrackerFake().requiring({API_TOKEN, ME_API_TOKEN}, USERNAME, PASSWORD)
-    fake.on("/me", TrackerResponse.ok(me_body()))
-    fake.on("/projects", TrackerResponse.ok(projects_body(PROJECT_ID)))
-    fake.on(f"/projects/{PROJECT_ID}/stories", TrackerResponse.ok(stories_body()).paged(max_limit=25))
-    fake.on(f"/projects/{PROJECT_ID}/epics", TrackerResponse.ok(epics_body()))
-    fake.on(f"/projects/{PROJECT_ID}/labels", TrackerResponse.ok(labels_body()))
-    return fake
