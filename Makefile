@@ -21,6 +21,7 @@ demo: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
 # Every test: lint, unit, sandbox fidelity, end-to-end, the CDK standard tests and our Docker image

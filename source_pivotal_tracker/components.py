@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Generator, Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
@@ -78,7 +78,7 @@ class TrackerJsonDecoder(JsonDecoder):
     def __init__(self, parameters: Mapping[str, Any] | None = None, **_: Any) -> None:
         super().__init__(parameters or {})
 
-    def decode(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+    def decode(self, response: requests.Response) -> Generator[MutableMapping[str, Any], None, None]:
         body = parsed_body(response)
         if isinstance(body, list):
             yield from body
@@ -189,9 +189,10 @@ def _path(response: requests.Response) -> str:
     return _path_of(response.url)
 
 
-def _path_of(url: str | None) -> str:
+def _path_of(url: str | bytes | None) -> str:
     # The path alone: never the query string or host credentials in a user-facing message.
-    return requests.utils.urlparse(url or "").path
+    text = url.decode(errors="replace") if isinstance(url, bytes) else url or ""
+    return requests.utils.urlparse(text).path
 
 
 def pagination_number(response: requests.Response, header: str, default: int | None = None) -> int | None:
@@ -383,9 +384,9 @@ class TrackerRetriever(SimpleRetriever):
         self,
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
-        **kwargs: Any,
+        page_size_override: int | None = None,
     ) -> Mapping[str, Any]:
-        params = super()._request_params(stream_slice, next_page_token, **kwargs)
+        params = super()._request_params(stream_slice, next_page_token, page_size_override)
         bound = stream_slice.extra_fields.get(self._bound_key) if stream_slice else None
         if bound and self.upper_bound_parameter and self.upper_bound_parameter not in params:
             return {**params, self.upper_bound_parameter: bound}

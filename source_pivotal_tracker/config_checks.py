@@ -65,7 +65,8 @@ def _error_of_chosen_option(error: ValidationError) -> ValidationError | None:
     when the user chose an option and left one of its fields out.
     """
     chosen = error.instance.get("auth_type") if isinstance(error.instance, Mapping) else None
-    for index, option in enumerate(error.validator_value):
+    options = error.validator_value if isinstance(error.validator_value, list) else []
+    for index, option in enumerate(options):
         if option.get("properties", {}).get("auth_type", {}).get("const") == chosen:
             errors = [e for e in error.context or [] if e.relative_schema_path[0] == index]
             return best_match(errors)
@@ -83,7 +84,7 @@ def _rule(error: ValidationError) -> str:
     if rule == "pattern" and list(error.absolute_path) == ["api_url"]:
         return HTTPS_RULE
     if rule in ("enum", "const"):
-        return f"must be one of {list(expected) if rule == 'enum' else [expected]}"
+        return f"must be one of {list(expected) if isinstance(expected, list) else [expected]}"
     if rule == "uniqueItems":
         return "must not repeat a value"
     if rule == "oneOf":

@@ -24,7 +24,6 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_string import In
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     SimpleRetriever as SimpleRetrieverModel,
 )
-from airbyte_cdk.sources.source import TState
 
 from .components import TrackerRetriever, cacheable
 from .failure_summary import honest_failure_type
@@ -41,7 +40,7 @@ logger = logging.getLogger("airbyte")
 
 
 @lru_cache(maxsize=1)
-def load_manifest() -> Mapping[str, Any]:
+def load_manifest() -> dict[str, Any]:
     """manifest.yaml with the stream schemas of schemas/*.json filled into its `schemas` map.
 
     One JSON file per stream keeps the manifest readable (stream_schemas.py).
@@ -92,7 +91,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         self,
         catalog: ConfiguredAirbyteCatalog | None = None,
         config: Mapping[str, Any] | None = None,
-        state: TState = None,
+        state: list[AirbyteStateMessage] | None = None,
         **kwargs: Any,
     ) -> None:
         check_state(state)

@@ -10,10 +10,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .csv_format import HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
 from .errors import ExportError
 from .inputs import CHUNK, ExportMember
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 NOT_AN_EXPORT = (
     "is not a Tracker export: its header has neither the story columns (Id, Title or Story) "
@@ -26,7 +30,7 @@ MAX_HEADER_CHARS = 1024 * 1024
 @dataclass
 class OpenCsv:
     layout: StoriesLayout | HistoryLayout
-    reader: Iterator[list[str]]  # a csv.reader; .line_num counts the lines after the header
+    reader: Reader  # .line_num counts the lines after the header
 
 
 @contextmanager

@@ -54,12 +54,12 @@ class ProjectAggregates:
 
 
 def _pairs(
-    row: list[str], pairs: list[tuple[int, int]], kind: str, story_id: int
+    row: list[str], pairs: list[tuple[int | None, int]], kind: str, story_id: int
 ) -> Iterator[tuple[int, int, str, str]]:
     """(derived id, position, text, lower-cased status) of each non-empty item of a row's pairs."""
     position = base = 0
     for main, status in pairs:
-        text = row[main]
+        text = row[main] if main is not None else ""
         if text:
             position += 1
             base = base or derived_ids(kind, story_id)

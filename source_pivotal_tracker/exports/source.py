@@ -156,8 +156,8 @@ class ExportSource(Source):
                     yield status_message(stream, AirbyteStreamStatus.RUNNING)
                 yield status_message(stream, AirbyteStreamStatus.COMPLETE)
         if problems:
-            for problem in problems:
-                yield problem.traced().as_airbyte_message()
+            for failed in problems:
+                yield failed.traced().as_airbyte_message()
             raise AirbyteTracedException(
                 message=f"{len(problems)} export file(s) could not be read; the first: {problems[0]}",
                 internal_message="; ".join(str(problem) for problem in problems),
