@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from integration_tests.conftest import api_token_config, sync, truth
+from integration_tests.conftest import api_token_config, primary_keys, sync, truth
 from integration_tests.harness import CONNECTOR, configured_catalog, parse_output, run_connector
 from integration_tests.sandbox import Sandbox
 
@@ -54,7 +54,7 @@ def test_second_sync_returns_only_the_stories_created_since(make_sandbox: Callab
     assert set(cursors) == truth(sandbox, "projects"), "one state per project"
 
     project = next(iter(cursors))
-    created = {sandbox.store.create_story(project, name=f"new {i}")["id"] for i in range(3)}
+    created = {sandbox.store.create_story(project, name=f"new {i}").id for i in range(3)}
     second = sync(config, ["stories"], state=state)
 
     delivered = {s["id"]: s for s in second.records["stories"]}
@@ -174,3 +174,32 @@ def test_killed_sync_resumes_from_its_last_state_and_loses_nothing(
     for story in resumed.records["stories"]:
         if story["project_id"] in finished:
             assert parse(story["created_at"]) >= parse(finished[story["project_id"]]) - timedelta(seconds=1)
+
+
+def test_inclusive_date_filters_lose_nothing_and_re_read_only_the_boundary_second(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    # Whether Tracker's *_after/*_before were strict or inclusive was never documented: the
+    # connector must be exact under either (the other tests run the sandbox's strict default).
+    sandbox = make_sandbox(date_filter="inclusive")
+    config = api_token_config(sandbox)
+    streams = ["stories", "activity", "notifications"]
+    first = sync(config, streams)
+    assert first.exit_code == 0, first.errors
+    for stream in streams:
+        assert primary_keys(first.records[stream], stream) == truth(sandbox, stream), stream
+    cursors = cursor_by_project(stories_state(first))
+    project = next(iter(cursors))
+    created = {sandbox.store.create_story(project, name=f"new {i}").id for i in range(3)}
+
+    second = sync(config, streams, state=first.last_state_by_stream())
+
+    assert second.exit_code == 0, second.errors
+    delivered = {s["id"]: s for s in second.records["stories"]}
+    assert created <= set(delivered)
+    for story_id in set(delivered) - created:
+        story = delivered[story_id]
+        assert parse(story["created_at"]) >= parse(cursors[story["project_id"]]) - timedelta(seconds=1)
+    for stream in streams:
+        union = primary_keys(first.records[stream] + second.records[stream], stream)
+        assert union == truth(sandbox, stream), stream

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from . import resources
+from .stats import RequestStats
 from .store import Store
-
-if TYPE_CHECKING:
-    from .server import RequestStats
 
 
 class AdminApi:
@@ -40,10 +39,12 @@ class AdminApi:
                 return 200, {key: list(values) for key, values in store.mutations.items()}
         if method == "POST" and path == "/stories":
             fields = orjson.loads(body) if body.strip() else {}
-            return 200, store.create_story(int(query["project_id"]), **fields)
+            story = store.create_story(int(query["project_id"]), **fields)
+            return 200, resources.story_dict(story, resources.Ctx(store))
         if method in ("POST", "PUT") and path.startswith("/stories/"):
             fields = orjson.loads(body) if body.strip() else {}
-            return 200, store.update_story(int(path.rsplit("/", 1)[1]), **fields)
+            story = store.update_story(int(path.rsplit("/", 1)[1]), **fields)
+            return 200, resources.story_dict(story, resources.Ctx(store))
         if method == "GET" and path == "/health":
             return 200, {"ok": True, "projects": [p.id for p in store.projects]}
         return 404, {"error": f"no admin endpoint {method} {path}"}

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from . import errors, resources, routes, timeutil
+from . import errors, messages, registry, resources, routes, timeutil
 from .errors import ApiError
 from .fields import FieldsError, Selection, parse_fields
 from .model import STORY_STATES, STORY_TYPES, Event, Iteration, Project, Story
@@ -58,6 +58,8 @@ class TrackerApi:
     def __init__(self, store: Store, options: SandboxOptions) -> None:
         self.store = store
         self.options = options
+        # Activity never changes once recorded: each event is rendered once, by (project, version).
+        self._activity_json: dict[tuple[int, int], bytes] = {}
         self._handlers: dict[str, Callable[[Request], Result]] = {
             name: getattr(self, "_" + name) for _template, name in routes.ROUTES
         }
@@ -87,8 +89,7 @@ class TrackerApi:
             req.selection = parse_fields(req.query.get("fields"))
         except FieldsError as exc:
             raise errors.invalid_parameter(str(exc)) from None
-        date_format = req.query.get("date_format")
-        req.ctx = self.store.ctx(timeutil.millis if date_format == "millis" else timeutil.iso)
+        req.ctx = resources.Ctx(self.store)
         try:
             result = self._handlers[found.handler](req)
         except FieldsError as exc:
@@ -108,26 +109,10 @@ class TrackerApi:
                     "X-Tracker-Pagination-Returned": str(page.returned),
                 }
             )
-        if _truthy(req.query.get("envelope")):
-            envelope: dict[str, Any] = {"http_status": str(result.status)}
-            envelope["data"] = orjson.Fragment(result.data)
-            if result.page is not None:
-                envelope["pagination"] = {
-                    "total": result.page.total,
-                    "limit": result.page.limit,
-                    "offset": result.page.offset,
-                    "returned": result.page.returned,
-                }
-            result.data = orjson.dumps(envelope)
         return result
 
     def _error_result(self, req: Request, exc: ApiError) -> Result:
-        data = orjson.dumps(exc.body)
-        if _truthy(req.query.get("envelope")):
-            # Unverified whether Tracker kept the real status when enveloping: keep it, and also
-            # report it in the envelope.
-            data = orjson.dumps({"http_status": str(exc.status), "data": exc.body})
-        return Result(data, exc.status, headers=dict(exc.headers))
+        return Result(orjson.dumps(exc.body), exc.status, headers=dict(exc.headers))
 
     # ------------------------------------------------------------------------- auth
 
@@ -139,8 +124,7 @@ class TrackerApi:
                 raise errors.invalid_token(status)
             return
         authorization = req.headers.get("Authorization") or ""
-        basic_allowed = req.template == "/me" or self.options.basic_auth_everywhere
-        if basic_allowed and authorization[:6].lower() == "basic ":
+        if req.template == "/me" and authorization[:6].lower() == "basic ":
             try:
                 decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
@@ -233,17 +217,25 @@ class TrackerApi:
         if sel is None and ctx.is_iso and spec == "story":
             data = b"[" + b",".join([resources.story_json(s, ctx) for s in items]) + b"]"
         elif sel is None and ctx.is_iso and spec == "activity":
-            data = b"[" + b",".join([self.store.activity_json(e) for e in items]) + b"]"
+            data = b"[" + b",".join([self._activity(e, ctx) for e in items]) + b"]"
         else:
-            data = orjson.dumps([resources.render(spec, item, sel, ctx) for item in items])
+            data = orjson.dumps([registry.render(spec, item, sel, ctx) for item in items])
         return Result(data, **kwargs)
+
+    def _activity(self, event: Event, ctx: resources.Ctx) -> bytes:
+        key = (event.story.project_id, event.version)
+        cached = self._activity_json.get(key)
+        if cached is None:
+            cached = orjson.dumps(messages.activity_dict(event, ctx))
+            self._activity_json[key] = cached
+        return cached
 
     def _one(self, req: Request, spec: str, item: Any, **kwargs: Any) -> Result:
         ctx = req.ctx
         assert ctx is not None
         if req.selection is None and ctx.is_iso and spec == "story":
             return Result(resources.story_json(item, ctx), **kwargs)
-        return Result(orjson.dumps(resources.render(spec, item, req.selection, ctx)), **kwargs)
+        return Result(orjson.dumps(registry.render(spec, item, req.selection, ctx)), **kwargs)
 
     # ------------------------------------------------------------------------- user level
 
@@ -283,11 +275,6 @@ class TrackerApi:
         if self.options.date_filter == "inclusive":
             return lambda ts: ts * 1000 >= bound
         return lambda ts: ts * 1000 > bound
-
-    def _my_activity(self, req: Request) -> Result:
-        events = self._filter_events(req, self.store.my_activity(), newest_first=True)
-        page, info = self._paginate(req, events, 100, 500)
-        return self._list(req, "activity", page, page=info)
 
     # ------------------------------------------------------------------------- projects
 
@@ -379,9 +366,6 @@ class TrackerApi:
             window = self._time_window(req, prefix)
             if window is not None:
                 stories = [s for s in stories if getattr(s, attr) is not None and window(getattr(s, attr))]
-        search = q.get("filter")
-        if search:
-            stories = _search(stories, search)
         return stories
 
     def _story(self, req: Request) -> Result:
@@ -547,34 +531,3 @@ class TrackerApi:
         events = self._filter_events(req, own, newest_first=False)
         page, info = self._paginate(req, events, 100, 500)
         return self._list(req, "activity", page, project=project, page=info)
-
-
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.lower() in ("true", "1", "yes")
-
-
-def _search(stories: list[Story], text: str) -> list[Story]:
-    """A small subset of Tracker's search syntax: state:, type:, label:, id: and plain words."""
-    import shlex
-
-    try:
-        terms = shlex.split(text)
-    except ValueError:
-        terms = text.split()
-    for term in terms:
-        key, sep, value = term.partition(":")
-        values = {v.strip().lower() for v in value.split(",") if v.strip()}
-        if sep and key == "state":
-            stories = [s for s in stories if s.current_state in values]
-        elif sep and key in ("type", "story_type"):
-            stories = [s for s in stories if s.story_type in values]
-        elif sep and key == "label":
-            stories = [s for s in stories if any(x.name.lower() in values for x in s.labels)]
-        elif sep and key == "id":
-            stories = [s for s in stories if str(s.id) in values]
-        elif sep and key == "includedone":
-            continue
-        else:
-            word = term.lower()
-            stories = [s for s in stories if word in s.name.lower()]
-    return stories

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from . import export_extras, resources
+from . import export_extras, messages, resources
 from .export_cells import (
     blocker_status,
     comment_cell,
@@ -260,11 +260,11 @@ def _blocker_text(description: str) -> str:
 def history_rows(store: Store, project: Project) -> Iterator[tuple[str, str, str, str, str]]:
     """The activity of the last six months before the export, newest first."""
     cutoff = store.t0 - HISTORY_DAYS * 86400
-    ctx = store.ctx()
+    ctx = resources.Ctx(store)
     for event in reversed(project.events):
         if event.occurred_at < cutoff:
             break
-        activity = resources.activity_dict(event, ctx)
+        activity = messages.activity_dict(event, ctx)
         yield (
             str(event.version),
             activity["kind"],

@@ -28,7 +28,6 @@ class SandboxOptions:
     # The real status of invalid_authentication is unknown: clients name it 403, Pivotal's own
     # Concourse client maps 401 to "invalid token".
     auth_status: int = 403
-    basic_auth_everywhere: bool = False
     # Whether *_after/*_before are strict or inclusive was never documented.
     date_filter: str = "strict"
     # Whether /my/notifications honoured created_after/updated_after is unverified.
@@ -79,7 +78,6 @@ _HELP = {
     "truncate_every": "every Nth API request answers 200 with half of the JSON body",
     "mutate_stories": "delete/move/create stories between the pages of a stories sync",
     "auth_status": "HTTP status of invalid_authentication errors",
-    "basic_auth_everywhere": "accept HTTP Basic auth on every endpoint, not only GET /me",
     "date_filter": "strict: *_after is > and *_before is <; inclusive: >= and <=",
     "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
     "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",

@@ -7,7 +7,6 @@ from typing import NamedTuple
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/me", "me"),
     ("/my/notifications", "notifications"),
-    ("/my/activity", "my_activity"),
     ("/accounts", "accounts"),
     ("/accounts/{id}", "account"),
     ("/projects", "projects"),

@@ -11,11 +11,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
-
 from tracker_fixtures.streams import PRIMARY_KEYS
 
-from . import resources, timeutil
+from . import timeutil
 from .generator import WEEK, generate
 from .model import (
     STATE_GROUP,
@@ -82,8 +80,6 @@ class Store:
         self._mutated_first_page: set[int] = set()
         self._transitions_mutated: set[int] = set()
         # Rendered activity entries by (project id, version): history never changes.
-        self._activity_json: dict[tuple[int, int], bytes] = {}
-        self._my_activity: tuple[tuple[int, ...], list[Event]] = ((), [])
 
     # ------------------------------------------------------------------------- lookups
 
@@ -94,9 +90,6 @@ class Store:
     def readable_projects(self, project_ids: Iterable[int] | None = None) -> list[Project]:
         wanted = None if project_ids is None else set(project_ids)
         return [p for p in self.projects if p.api_enabled and (wanted is None or p.id in wanted)]
-
-    def ctx(self, tf: timeutil.TimeFormatter = timeutil.iso) -> resources.Ctx:
-        return resources.Ctx(self, tf)
 
     # ------------------------------------------------------------------------- derived views
 
@@ -193,24 +186,6 @@ class Store:
             return rows
 
         return self._cached(project, "transitions", build)
-
-    def my_activity(self) -> list[Event]:
-        """Activity of every readable project, newest first."""
-        with self.lock:
-            key = tuple(p.version for p in self.projects)
-            if self._my_activity[0] != key:
-                events = [e for p in self.readable_projects() for e in p.events]
-                events.sort(key=lambda e: (e.occurred_at, e.story.project_id, e.version), reverse=True)
-                self._my_activity = (key, events)
-            return self._my_activity[1]
-
-    def activity_json(self, event: Event) -> bytes:
-        key = (event.story.project_id, event.version)
-        cached = self._activity_json.get(key)
-        if cached is None:
-            cached = orjson.dumps(resources.activity_dict(event, self.ctx()))
-            self._activity_json[key] = cached
-        return cached
 
     # ------------------------------------------------------------------------- truth
 
@@ -347,7 +322,7 @@ class Store:
             stories.insert(self._insertion_index(stories, story.current_state), story)
             project.stories = stories
             self.story_by_id[story.id] = story
-            return resources.story_dict(story, self.ctx())
+            return story
 
     def _transition(self, project: Project, story: Story, old: str, new: str, when: int) -> None:
         if new == "accepted":
@@ -397,7 +372,7 @@ class Store:
                 stories = [s for s in project.stories if s is not story]
                 stories.insert(self._insertion_index(stories, new_state), story)
                 project.stories = stories
-            return resources.story_dict(story, self.ctx())
+            return story
 
     def delete_story(self, story_id: int) -> None:
         with self.lock:
@@ -458,4 +433,4 @@ class Store:
             if stories and target >= max(offset, 1):
                 self.move_story_to_top(stories[target].id)
             created = self.create_story(project.id, name="Created while you were paging ⏳")
-            self.mutations["created"].append(created["id"])
+            self.mutations["created"].append(created.id)

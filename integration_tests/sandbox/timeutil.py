@@ -1,4 +1,4 @@
-"""Tracker's datetime formats: ISO 8601 UTC with whole seconds and a Z, or epoch milliseconds."""
+"""Tracker's datetimes: ISO 8601 UTC with whole seconds and a Z out; ISO 8601 or epoch ms in."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ TimeFormatter = Callable[[int], "str | int"]
 
 def iso(ts: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def millis(ts: int) -> int:
-    return ts * 1000
 
 
 def parse_datetime_param(value: str) -> int:

@@ -1,4 +1,4 @@
-"""Throughput check: `python -m integration_tests.sandbox.loadcheck [--seconds 5] [--threads 4]`.
+"""Throughput check of the sandbox: `python scripts/bench/loadcheck.py [--seconds 5] [--threads 4]`.
 
 Starts the sandbox as a separate process (as benchmarks run it), then requests 500-story pages
 from several threads over keep-alive sessions and prints requests/s and MB/s, so one can tell
@@ -12,10 +12,12 @@ import itertools
 import sys
 import threading
 import time
+from pathlib import Path
 
 import requests
 
-from integration_tests.harness import sandbox_process
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the sandbox
+from integration_tests.harness import sandbox_process  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
