@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
+import requests
 
 from integration_tests.harness import ConnectorRun, configured_catalog, run_connector
 from integration_tests.sandbox import Sandbox, SandboxOptions
@@ -37,6 +38,20 @@ def sandbox() -> Iterator[Sandbox]:
     """The default data set, shared by the tests of a module that only read."""
     with Sandbox(SandboxOptions()) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    """The sandbox fidelity tests' data set (seed 7), shared by the tests of a module."""
+    with Sandbox(SandboxOptions(seed=7)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def http_session(sb: Sandbox) -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        session.headers["X-TrackerToken"] = sb.api_token
+        yield session
 
 
 @pytest.fixture
@@ -75,7 +90,5 @@ def truth(sandbox: Sandbox, stream: str, **kwargs: Any) -> set[Any]:
 
 def request_counts(sandbox: Sandbox) -> dict[str, Any]:
     """What the sandbox served, by endpoint, status and fault (its admin endpoint)."""
-    import requests
-
     root = sandbox.url.split("/services/v5")[0]
     return requests.get(f"{root}/__sandbox/requests", timeout=10).json()

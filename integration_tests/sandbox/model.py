@@ -1,4 +1,4 @@
-"""In-memory records. Timestamps are epoch seconds; rendering to JSON happens in resources.py."""
+"""In-memory records. Timestamps are epoch seconds; rendering to JSON happens in resources.py, messages.py and registry.py."""
 
 from __future__ import annotations
 
