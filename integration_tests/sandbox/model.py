@@ -1,4 +1,4 @@
-"""In-memory records. Timestamps are epoch seconds; rendering to JSON happens in resources.py, messages.py and registry.py."""
+"""In-memory records, timestamps in epoch seconds; resources.py, messages.py and registry.py render them."""
 
 from __future__ import annotations
 
