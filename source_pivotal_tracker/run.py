@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
 from .source import SourcePivotalTracker
+from .spec_source import SpecOnlySource
 
 
 class TrackerEntrypoint(AirbyteEntrypoint):
@@ -83,9 +84,9 @@ def _build_source(args: list[str]) -> SourcePivotalTracker:
 
 
 def _spec() -> Mapping[str, Any]:
-    from .source import load_manifest
+    from .manifest_loading import parsed_manifest
 
-    return load_manifest()["spec"]["connection_specification"]
+    return parsed_manifest()["spec"]["connection_specification"]
 
 
 # glibc's mallopt option for the number of malloc arenas (M_ARENA_MAX in malloc.h).
@@ -107,7 +108,8 @@ def run() -> None:
     limit_malloc_arenas()
     args = sys.argv[1:]
     try:
-        source = _build_source(args)
+        # spec needs none of the streams: no source is built for it (spec_source.py).
+        source = SpecOnlySource() if args[:1] == ["spec"] else _build_source(args)
     except Exception as error:  # a bad file or config must not end in a bare traceback
         failure = (
             error.failure_type if isinstance(error, AirbyteTracedException) else FailureType.config_error
@@ -119,7 +121,7 @@ def run() -> None:
             )
         )
         sys.exit(1)
-    entrypoint = TrackerEntrypoint(source)
+    entrypoint = TrackerEntrypoint(source)  # type: ignore[arg-type]
     parsed = entrypoint.parse_args(args)
     with PRINT_BUFFER:
         for message in entrypoint.run(parsed):

@@ -171,7 +171,21 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         self._sign_in()
         self._fetch_projects_once()
-        yield from super().read(logger, config, catalog, state)
+        yield from self._read_catalog_streams(catalog)
+
+    def _read_catalog_streams(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
+        """ConcurrentDeclarativeSource.read, building only the streams the catalog names.
+
+        The CDK's read builds all fourteen streams (each child with its own parent projects
+        stream and request cache) and then picks the catalog's: most of the start-up of a
+        one-stream read. A name that is not a stream of the manifest falls back to the CDK's
+        way, which reports that stream INCOMPLETE.
+        """
+        names = [configured.stream.name for configured in catalog.streams]
+        streams = self._streams_by_name(names) or self.streams(config=self._config)
+        selected = self._select_streams(streams=streams, configured_catalog=catalog)
+        if selected:  # the CDK's concurrent read loops forever on no streams
+            yield from self._concurrent_source.read(selected)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         self._sign_in()
