@@ -1,7 +1,7 @@
 """RECORD messages to JSON without the CDK's generic per-message machinery, with the same output.
 
 Streaming stories, the main thread is the read's bottleneck (the workers wait on the full record
-queue), and half of its time per record went to writing the record out: the CDK's serializer
+queue), and most of its time per record went to writing the record out: the CDK's serializer
 (serpyco) turns the whole AirbyteMessage into a dict before orjson makes it JSON, the record
 counter builds and hashes a descriptor per record, and print() makes two locked writes.
 
@@ -96,8 +96,11 @@ def _in_batches(messages: Iterable[AirbyteMessage]) -> Iterator[str]:
                 yield "\n".join(pending)
             pending.clear()
             yield line
-    except Exception:
-        # The records read before a failure are written before it, as the CDK writes them.
+    except GeneratorExit:
+        raise  # closed by the consumer: nothing may be yielded any more
+    except BaseException:
+        # The records read before a failure (or a signal's exit) are written before it, as the
+        # CDK's print buffer would have them.
         if pending:
             yield "\n".join(pending)
         raise

@@ -239,3 +239,21 @@ def test_a_read_writes_what_the_cdk_entrypoint_writes(tracker: TrackerFake) -> N
     assert ours == cdk
     kinds = [message["type"] for message in ours]
     assert kinds.count("RECORD") == len(stories_body()) and "STATE" in kinds
+
+
+def test_records_read_before_an_exit_are_written_before_it() -> None:
+    def interrupted() -> Iterator[AirbyteMessage]:
+        yield record({"id": 1})
+        raise SystemExit(143)
+
+    batches = fast_output._in_batches(interrupted())
+    assert lines_of([next(batches)]) == [record_to_string(record({"id": 1}))]
+    with pytest.raises(SystemExit):
+        next(batches)
+
+
+def test_closing_the_batches_early_writes_nothing_more() -> None:
+    # Suspended where the records before a state were just given, still held as pending.
+    batches = fast_output._in_batches(iter([record({"id": 1}), record({"id": 2}), OTHERS["state"]]))
+    assert len(next(batches).split("\n")) == 2
+    batches.close()  # no RuntimeError: nothing is yielded on the way out
