@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
 from .fast_output import FastRecordEntrypoint
+from .gc_pause import pause_collection, resume_collection
 from .source import SourcePivotalTracker
 from .spec_source import SpecOnlySource
 
@@ -110,6 +111,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 def run() -> None:
     limit_malloc_arenas()
+    pause_collection()  # until the source is built (gc_pause.py)
     args = sys.argv[1:]
     try:
         # spec needs none of the streams: no source is built for it (spec_source.py).
@@ -125,6 +127,7 @@ def run() -> None:
             )
         )
         sys.exit(1)
+    resume_collection()
     entrypoint = TrackerEntrypoint(source)  # type: ignore[arg-type]
     parsed = entrypoint.parse_args(args)
     with PRINT_BUFFER:
