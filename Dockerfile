@@ -7,6 +7,10 @@ COPY setup.py main.py README.md ./
 COPY source_pivotal_tracker ./source_pivotal_tracker
 RUN pip install --no-cache-dir .
 
+# The base image's unprivileged user `airbyte`, as Airbyte's own connector images run; by uid,
+# so that a platform requiring a non-root user can tell without resolving the name.
+USER 1000
+
 ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"
 ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]
 

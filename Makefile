@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := setup.py $(shell find source_pivotal_tracker -type f -not -path '*/__pycache__/*')
 
-.PHONY: demo test lint benchmark
+.PHONY: demo test lint benchmark image-test
 
 # Install the connector as a user would (`pip install .`, not editable), with the test tools.
 $(INSTALLED): $(SOURCES)
@@ -23,9 +23,14 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
-# Every test: lint, unit, sandbox fidelity, end-to-end and the CDK standard tests.
+# Every test: lint, unit, sandbox fidelity, end-to-end, the CDK standard tests and our Docker image
+# (integration_tests/image). The CDK's own `image_tests` need the image registry: deselected.
 test: lint
 	$(BIN)/python -m pytest -q -m "not image_tests" unit_tests integration_tests
 
 benchmark: $(INSTALLED)
 	$(BIN)/python scripts/benchmark.py all
+
+# The Docker image from this Dockerfile on a stand-in base, run against the sandbox (needs root).
+image-test: $(INSTALLED)
+	$(BIN)/python -m pytest -q integration_tests/image

@@ -64,14 +64,18 @@ def sync(
     return run_connector("read", config, configured_catalog(discovered, streams, incremental), state)
 
 
-def primary_keys(records: list[dict[str, Any]], stream: str) -> set[Any]:
+def primary_key(record: dict[str, Any], stream: str) -> Any:
     if stream == "activity":
-        return {r["guid"] for r in records}
+        return record["guid"]
     if stream == "iterations":
-        return {(r["project_id"], r["number"]) for r in records}
+        return (record["project_id"], record["number"])
     if stream == "story_transitions":
-        return {(r["story_id"], r["project_version"]) for r in records}
-    return {r["id"] for r in records}
+        return (record["story_id"], record["project_version"])
+    return record["id"]
+
+
+def primary_keys(records: list[dict[str, Any]], stream: str) -> set[Any]:
+    return {primary_key(r, stream) for r in records}
 
 
 def truth(sandbox: Sandbox, stream: str, **kwargs: Any) -> set[Any]:

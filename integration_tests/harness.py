@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,16 +93,58 @@ def run_connector(
     state: Optional[Sequence[Mapping[str, Any]]] = None,
     extra_args: Sequence[str] = (),
     timeout: float = 600,
+    env: Optional[Mapping[str, str]] = None,
 ) -> ConnectorRun:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [CONNECTOR, command]
-        for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
-            if content is not None:
-                path = Path(tmp) / f"{flag[2:]}.json"
-                path.write_text(json.dumps(content))
-                args += [flag, str(path)]
-        done = subprocess.run([*args, *extra_args], capture_output=True, text=True, timeout=timeout, cwd=tmp)
+        args = _command_line(Path(tmp), command, config, catalog, state)
+        done = subprocess.run(
+            [*args, *extra_args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=tmp,
+            env={**os.environ, **(env or {})},
+        )
     return parse_output(done.returncode, done.stdout, done.stderr)
+
+
+@contextmanager
+def connector_process(
+    command: str,
+    config: Optional[Mapping[str, Any]] = None,
+    catalog: Optional[Mapping[str, Any]] = None,
+    state: Optional[Sequence[Mapping[str, Any]]] = None,
+    lifetime: float = 300,
+) -> Iterator[subprocess.Popen[str]]:
+    """The connector running in the background (to signal or kill it); killed after `lifetime` s."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = _command_line(Path(tmp), command, config, catalog, state)
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+        watchdog = threading.Timer(lifetime, process.kill)
+        watchdog.start()
+        try:
+            yield process
+        finally:
+            watchdog.cancel()
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+
+def _command_line(
+    folder: Path,
+    command: str,
+    config: Optional[Mapping[str, Any]],
+    catalog: Optional[Mapping[str, Any]],
+    state: Optional[Sequence[Mapping[str, Any]]],
+) -> list[str]:
+    args = [CONNECTOR, command]
+    for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
+        if content is not None:
+            path = folder / f"{flag[2:]}.json"
+            path.write_text(json.dumps(content))
+            args += [flag, str(path)]
+    return args
 
 
 def configured_catalog(
@@ -190,3 +233,21 @@ def sandbox_process(*options: str) -> Iterator[SandboxProcess]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+def write_export(directory: Path, *options: str) -> list[Path]:
+    """The sandbox's world as Tracker export files (one per project), written in a process of its own.
+
+    `options` are the sandbox CLI's: sizes (`--projects`, `--stories`), `--export-family`,
+    `--export-layout`, `--crlf`... The same options serve the same world through the API.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "integration_tests.sandbox", "--write-export", str(directory), *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the sandbox could not write the export: {done.stderr[-2000:]}")
+    return [Path(entry["path"]) for entry in json.loads(done.stdout)["exports"]]

@@ -1,23 +1,31 @@
 """airbyte-cdk's standard tests (spec, check, discover, basic_read, bad catalog) on the sandbox.
 
 Scenarios come from acceptance-test-config.yml; their configs point at 127.0.0.1:18765, where
-this module serves the default sandbox (whose token and login are deterministic).
+this module serves the default sandbox (whose token and login are deterministic), or at the same
+world as export ZIPs, written to .tmp/standard-tests/export/ (export_config.json's relative glob).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
+from integration_tests.harness import REPO
 from integration_tests.sandbox import Sandbox, SandboxOptions
+from integration_tests.sandbox.export_writer import write_exports
+from source_pivotal_tracker.exports import ExportSource
+from source_pivotal_tracker.run import _build_source
 from source_pivotal_tracker.source import SourcePivotalTracker
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 SANDBOX_PORT = 18765
+EXPORT_DIR = REPO / ".tmp" / "standard-tests" / "export"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -26,14 +34,28 @@ def sandbox_on_the_configured_port() -> Iterator[Sandbox]:
         yield server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def export_at_the_configured_path(sandbox_on_the_configured_port: Sandbox) -> Iterator[None]:
+    """The sandbox's world as export ZIPs, where export_config.json's relative glob finds them."""
+    shutil.rmtree(EXPORT_DIR, ignore_errors=True)
+    write_exports(sandbox_on_the_configured_port.store, EXPORT_DIR)
+    before = os.getcwd()
+    os.chdir(REPO)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 class TestPivotalTrackerStandards(SourceTestSuiteBase):
     @classmethod
-    def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourcePivotalTracker:
+    def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourcePivotalTracker | ExportSource:
         # CDK 7 builds streams from the constructor's config: the default no-argument
-        # construction would run every scenario with an empty config.
-        config = (
-            scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True)
-            if scenario
-            else None
-        )
-        return SourcePivotalTracker(catalog=None, config=config, state=None)
+        # construction would run every scenario with an empty config. The console script's own
+        # builder picks the API source or the export reader from the config, as in production.
+        if scenario is None or scenario.config_path is None:
+            return _build_source(["spec"])
+        config_path = scenario.config_path
+        if not config_path.is_absolute():
+            config_path = cls.get_connector_root_dir() / config_path
+        return _build_source(["check", "--config", str(config_path)])

@@ -1,7 +1,7 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
-    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|all [--rounds N]
-        [--projects N] [--stories N] [--latency-ms X] [--workers N]
+    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|all
+        [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N]
 
 startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
         CDK 7 manifest (scripts/one_stream_manifest.yaml) under source-declarative-manifest,
@@ -15,6 +15,10 @@ limit   stories only, no latency: ours vs a minimal CDK 7 manifest (scripts/mini
         ours once streaming >= 0.6x the plain loop's records/s, and the fewest requests (one page
         request per 500 stories, projects once).
 memory  peak RSS of ours reading 20 x 10,000 stories and tenfold less; target <= 150 MB, flat.
+export  ours reading a generated export ZIP of 100,000 stories (with comments, tasks, history and
+        attachments; every stream) vs a plain csv.reader + orjson loop building the same records
+        (scripts/bench/plain_export_loop.py); targets: >= 0.4x its records/s, peak RSS <= 200 MB
+        and flat (vs an export of 10,000 stories).
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -26,6 +30,7 @@ import json
 import math
 import sys
 import tempfile
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional
@@ -50,6 +55,7 @@ from integration_tests.harness import (  # noqa: E402
     configured_catalog,
     run_connector,
     sandbox_process,
+    write_export,
 )
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -333,15 +339,96 @@ def memory_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+def export_read(workdir: Path, export: Path) -> list[str]:
+    """Our command reading every stream an export fills, in full refresh."""
+    config = {"export_files": [str(export)]}
+    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
+    catalog = configured_catalog(discovered, incremental=False)
+    return [
+        CONNECTOR, "read",
+        "--config", write_json(workdir / "config.json", config),
+        "--catalog", write_json(workdir / "catalog.json", catalog),
+    ]  # fmt: skip
+
+
+def export_mode(args: argparse.Namespace) -> list[Target]:
+    stories = args.stories or 100_000
+    small = max(stories // 10, 1)
+    print(f"\n== export: one project's export ZIP, {stories} and {small} stories, {args.rounds} rounds")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        one_project = ("--projects", "1", "--disabled-projects", "0", "--stories")
+        big_zip = write_export(workdir / "big", *one_project, str(stories))[0]
+        small_zip = write_export(workdir / "small", *one_project, str(small))[0]
+        print(f"  wrote {big_zip.name} ({big_zip.stat().st_size / 1e6:.1f} MB) and the small one "
+              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        (workdir / "ours-big").mkdir()
+        (workdir / "ours-small").mkdir()
+        plain = [sys.executable, str(SCRIPTS / "bench" / "plain_export_loop.py"), str(big_zip)]
+        contenders = {
+            f"ours, {stories} stories": export_read(workdir / "ours-big", big_zip),
+            f"plain loop, {stories}": plain,
+            f"ours, {small} stories": export_read(workdir / "ours-small", small_zip),
+        }
+        runs: dict[str, list[Run]] = {label: [] for label in contenders}
+        for number in range(1, args.rounds + 1):
+            for label, command in contenders.items():
+                run = measure(label, command, None)
+                runs[label].append(run)
+                status = (
+                    "ok"
+                    if run.exit_code == 0 and not run.errors
+                    else f"exit {run.exit_code} {run.errors[:1]}"
+                )
+                print(
+                    f"  round {number}  {label:<24} {run.wall:8.2f} s  {run.total:>8} records  "
+                    f"{run.peak_rss_mb:7.1f} MB  {status}",
+                    flush=True,
+                )
+    mine, limit, little = (Summary(label, found) for label, found in runs.items())
+    print_table("export: every stream of one project's export ZIP, full refresh", [mine, limit, little])
+    print(f"\n{'stream':<16}{'ours':>10}{'plain':>10}")
+    for stream in sorted(set(mine.last.records) | set(limit.last.records)):
+        print(f"{stream:<16}{mine.last.records.get(stream, 0):>10}{limit.last.records.get(stream, 0):>10}")
+    ratio = mine.rate / limit.rate if limit.rate else 0.0
+    cpu_ratio = mine.cpu_rate / limit.cpu_rate if limit.cpu_rate else 0.0
+    print(
+        f"\nper CPU second (the child's own user+system time): ours {mine.cpu_rate:.0f}, "
+        f"plain loop {limit.cpu_rate:.0f} rec/s: {cpu_ratio:.2f}x"
+    )
+    growth = mine.median_rss_mb - little.median_rss_mb
+    return [
+        (
+            "export: ours >= 0.4x the plain loop's rec/s",
+            ratio >= 0.4,
+            f"{ratio:.2f} ({mine.rate:.0f} vs {limit.rate:.0f} rec/s; streaming {mine.streaming_rate:.0f})",
+        ),
+        (
+            "export: peak RSS <= 200 MB",
+            mine.peak_rss_mb <= 200,
+            f"worst round {mine.peak_rss_mb:.1f} MB (median {mine.median_rss_mb:.1f})",
+        ),
+        (
+            "export: flat in the story count (medians, +20% at most)",
+            growth <= 0.2 * little.median_rss_mb,
+            f"{little.median_rss_mb:.1f} MB -> {mine.median_rss_mb:.1f} MB (+{growth:.1f} MB), 10x stories",
+        ),
+        ("export: read completed", mine.consistent and little.consistent, f"{mine.last.total} records"),
+    ]
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["startup", "peer-small", "peer", "limit", "memory", "all"])
+    parser.add_argument("mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "all"])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
     parser.add_argument(
-        "--stories", type=int, help="per project; default 1,000 (memory: 10,000; startup, peer-small: 300)"
+        "--stories",
+        type=int,
+        help="per project; default 1,000 (memory: 10,000; export: 100,000; startup, peer-small: 300)",
     )
     parser.add_argument("--latency-ms", type=float, help="default 50 for peer, 0 otherwise")
     parser.add_argument("--workers", type=int, help="our num_workers (default: the connector's own)")
@@ -352,6 +439,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "peer": peer_mode,
         "limit": limit_mode,
         "memory": memory_mode,
+        "export": export_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

@@ -2,7 +2,8 @@
 
 Starts the sandbox, then runs spec, check, discover and read of every stream through the installed
 `source-pivotal-tracker` command, writes each stream's records to demo-output/<stream>.jsonl and
-prints what it read.
+prints what it read. Then the other way in: the sandbox writes the same world as Tracker's project
+export ZIPs (demo-output/export/), and the command reads them with `{"export_files": [...]}`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from integration_tests.harness import (  # noqa: E402
     configured_catalog,
     run_connector,
     sandbox_process,
+    write_export,
 )
 
 OUTPUT = REPO / "demo-output"
@@ -66,7 +68,39 @@ def main() -> int:
         if read.exit_code != 0 or empty:
             print(f"demo failed: exit code {read.exit_code}, empty streams: {empty}")
             return 1
-        return 0
+    return read_exports()
+
+
+def read_exports() -> int:
+    """The same world as export ZIPs (one per project), read through the installed command."""
+    folder = OUTPUT / "export"
+    for old in folder.glob("*-export.zip"):
+        old.unlink()  # each run's ZIPs carry that run's time in their names
+    zips = write_export(folder)
+    config = {"export_files": [str(folder / "*-export.zip")]}
+    print(f"\nexport    {len(zips)} project export ZIPs in {folder.relative_to(REPO)}/, e.g. {zips[0].name}")
+    status = run_connector("check", config).only("CONNECTION_STATUS")["connectionStatus"]
+    print(f"check     {status['status']}")
+    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
+    catalog = configured_catalog(discovered, incremental=False)
+    read = run_connector("read", config, catalog)
+    print(f"read      exit code {read.exit_code}\n")
+    print(f"{'stream':<20} {'records':>8}  written to")
+    print(f"{'-' * 20} {'-' * 8}  {'-' * 32}")
+    names = [s["stream"]["name"] for s in catalog["streams"]]
+    for name in names:
+        records = read.records.get(name, [])
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        print(f"{name:<20} {len(records):>8}  {path.relative_to(REPO)}")
+    print(f"{'total':<20} {sum(len(r) for r in read.records.values()):>8}")
+    for error in read.errors:
+        print(f"error: {error['message']}")
+    empty = [name for name in names if not read.records.get(name)]
+    if status["status"] != "SUCCEEDED" or read.exit_code != 0 or empty:
+        print(f"demo failed (exports): exit code {read.exit_code}, empty streams: {empty}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
     ResponseAction,
 )
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .http_safety import redirect_refused, redirect_response, timeouts
 
 logger = logging.getLogger("airbyte")
 
@@ -62,6 +65,11 @@ def parsed_body(response: requests.Response) -> Any:
             body = None
         response._tracker_body = body  # type: ignore[attr-defined]
     return body
+
+
+def cacheable(response: requests.Response) -> bool:
+    """Whether the CDK may cache an answer: only a whole JSON list, never a cut-off or odd one."""
+    return response.status_code == 200 and isinstance(parsed_body(response), list)
 
 
 class TrackerJsonDecoder(JsonDecoder):
@@ -100,6 +108,21 @@ class TrackerErrorHandler(DefaultErrorHandler):
     def interpret_response(
         self, response_or_exception: requests.Response | Exception | None
     ) -> ErrorResolution:
+        redirect = redirect_response(response_or_exception)
+        if redirect is not None:
+            return ErrorResolution(
+                response_action=ResponseAction.FAIL,
+                failure_type=FailureType.config_error,
+                error_message=redirect_refused(redirect),
+            )
+        if isinstance(response_or_exception, requests.Timeout):
+            request = response_or_exception.request
+            path = _path_of(request.url if request is not None else None)
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=f"Pivotal Tracker did not answer {path} within {max(timeouts())} s.",
+            )
         if isinstance(response_or_exception, requests.Response):
             resolution = self._interpret_tracker_response(response_or_exception)
             if resolution is not None:
@@ -116,6 +139,18 @@ class TrackerErrorHandler(DefaultErrorHandler):
                     failure_type=FailureType.transient_error,
                     error_message=f"Pivotal Tracker sent an incomplete JSON answer for {_path(response)}.",
                 )
+            if not isinstance(body, list):
+                # Every listing the connector reads is a JSON array; anything else would pass
+                # for one record, or none, and end the sync "successfully" with nothing read.
+                return ErrorResolution(
+                    response_action=ResponseAction.FAIL,
+                    failure_type=FailureType.system_error,
+                    error_message=(
+                        f"Pivotal Tracker answered {_path(response)} with a JSON "
+                        f"{type(body).__name__ if not isinstance(body, dict) else 'object'} where a list "
+                        "was expected; is api_url a Tracker v5 API?"
+                    ),
+                )
             return None
         code = _error_code(response)
         if status == 401 or code == "invalid_authentication":
@@ -123,6 +158,16 @@ class TrackerErrorHandler(DefaultErrorHandler):
                 response_action=ResponseAction.FAIL,
                 failure_type=FailureType.config_error,
                 error_message=CREDENTIALS_REJECTED,
+            )
+        if status == 403 and code == "unauthorized_operation" and _path(response).endswith("/projects"):
+            # Without the project list nothing can be read: a failure, not one skipped project.
+            return ErrorResolution(
+                response_action=ResponseAction.FAIL,
+                failure_type=FailureType.config_error,
+                error_message=(
+                    "Pivotal Tracker refused to list the projects (GET /projects: 403 "
+                    "unauthorized_operation); check that the user may use the API."
+                ),
             )
         if status == 403 and code == "unauthorized_operation":
             project = _PROJECT_IN_PATH.search(_path(response))
@@ -141,8 +186,29 @@ class TrackerErrorHandler(DefaultErrorHandler):
 
 
 def _path(response: requests.Response) -> str:
+    return _path_of(response.url)
+
+
+def _path_of(url: str | None) -> str:
     # The path alone: never the query string or host credentials in a user-facing message.
-    return requests.utils.urlparse(response.url or "").path
+    return requests.utils.urlparse(url or "").path
+
+
+def pagination_number(response: requests.Response, header: str, default: int | None = None) -> int | None:
+    """A pagination header as an integer; a value that is not one is the server's fault."""
+    raw = response.headers.get(header)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise AirbyteTracedException(
+            message=(
+                f"Pivotal Tracker sent a malformed {header} header ({raw[:40]!r}, not a number) for "
+                f"{_path(response)}; the server's answer cannot be paged."
+            ),
+            failure_type=FailureType.system_error,
+        ) from None
 
 
 @dataclass
@@ -176,15 +242,26 @@ class TrackerOffsetPagination(PaginationStrategy):
         page_size_override: int | None = None,
         stream_slice: StreamSlice | None = None,
     ) -> Any | None:
-        headers = response.headers
-        if TOTAL_HEADER not in headers:
+        total = pagination_number(response, TOTAL_HEADER)
+        if total is None:
             return None
-        total = int(headers[TOTAL_HEADER])
-        offset = int(headers.get(OFFSET_HEADER, last_page_token_value or 0))
-        returned = int(headers.get(RETURNED_HEADER, last_page_size))
+        requested = int(last_page_token_value or 0)
+        offset = pagination_number(response, OFFSET_HEADER, requested)
+        returned = pagination_number(response, RETURNED_HEADER, last_page_size)
+        assert offset is not None and returned is not None
         next_offset = offset + returned
         if returned <= 0 or next_offset >= total:
             return None
+        if last_page_token_value is not None and next_offset <= requested:
+            # Asking again would get the same page again, forever.
+            raise AirbyteTracedException(
+                message=(
+                    f"Pivotal Tracker's paging of {_path(response)} does not advance (asked for "
+                    f"offset {requested}, its headers point to offset {next_offset} next); stopping "
+                    "rather than reading the same page forever."
+                ),
+                failure_type=FailureType.system_error,
+            )
         return next_offset
 
     def get_page_size(self) -> int | None:
@@ -193,29 +270,36 @@ class TrackerOffsetPagination(PaginationStrategy):
 
 @dataclass
 class TrackerRetriever(SimpleRetriever):
-    """The CDK's SimpleRetriever, with per-project progress and, for stories, verified paging.
+    """The CDK's SimpleRetriever, with per-project progress and verified paging.
 
     Progress: users of long syncs want to see how far each project got, so every partition
     ends with a log line of its record count and the newest cursor value it read.
 
-    Verified paging (``upper_bound_parameter`` set): Tracker lists stories in priority order, so a
-    story deleted or moved up between two page requests shifts the rest by one and one story is
-    never seen. Each pass is pinned to stories created before the partition started, so no new
-    story can enter the listing; a pass then saw every story exactly when all its pages reported
-    the same total and the distinct story ids equal that total. Otherwise the partition is read
-    again, emitting only the stories (and their embedded records) not read yet, up to
-    ``max_passes`` times. When nothing
-    changes this costs nothing: one request per page, as plain paging.
+    Verified paging (``verified_key`` set; every paged listing has it): Tracker's listings change
+    while they are read, and an item deleted or moved up between two page requests shifts the rest
+    by one, so one item is never seen. Where the API has an upper time bound
+    (``upper_bound_parameter``: created_before, occurred_before), each pass is pinned to items older
+    than the start of the partition, so no new item can enter the listing. A pass then saw every
+    item exactly when all its pages reported the same total and the distinct keys equal that total.
+    Otherwise the partition is read again, emitting only the items (and their embedded records) not
+    read yet, up to ``max_passes`` times. When nothing changes this costs nothing: one request per
+    page, as plain paging. A server that serves a page it already served (it ignores ``offset``)
+    stops the read with an error instead of looping.
     """
 
     upper_bound_parameter: str | None = None
     cursor_field: str | None = None
+    verified_key: str | None = None
     max_passes: int = 4
     _bound_key: str = field(default="tracker_upper_bound", init=False, repr=False)
 
     @classmethod
     def adopt(
-        cls, retriever: SimpleRetriever, upper_bound_parameter: str | None, cursor_field: str | None
+        cls,
+        retriever: SimpleRetriever,
+        upper_bound_parameter: str | None,
+        cursor_field: str | None,
+        verified_key: str | None = None,
     ) -> TrackerRetriever:
         """The same retriever, as wired by the CDK's factory, with Tracker's reading."""
         wiring = {f.name: getattr(retriever, f.name) for f in fields(SimpleRetriever) if f.init}
@@ -224,6 +308,7 @@ class TrackerRetriever(SimpleRetriever):
             parameters=retriever._parameters,
             upper_bound_parameter=upper_bound_parameter,
             cursor_field=cursor_field,
+            verified_key=verified_key,
         )
 
     def _read_pages(
@@ -232,7 +317,7 @@ class TrackerRetriever(SimpleRetriever):
         stream_slice: StreamSlice,
     ) -> Iterable[Record]:
         progress = _Progress(self.cursor_field)
-        pages = self._verified_pages if self.upper_bound_parameter else super()._read_pages
+        pages = self._verified_pages if self.verified_key else super()._read_pages
         for record in pages(records_generator_fn, stream_slice):
             progress.observe(record)
             yield record
@@ -246,9 +331,10 @@ class TrackerRetriever(SimpleRetriever):
         stream_slice: StreamSlice,
     ) -> Iterable[Record]:
         pinned = self._pin_upper_bound(stream_slice)
+        key = item_key(str(self.verified_key))
         read_before: set[Any] = set()
         for attempt in range(1, int(self.max_passes) + 1):
-            census = _PageCensus()
+            census = _PageCensus(key)
 
             def counted(
                 response: requests.Response | None,
@@ -256,9 +342,18 @@ class TrackerRetriever(SimpleRetriever):
                 read_before: set[Any] = read_before,
             ) -> Iterable[Record]:
                 if response is not None:
-                    census.observe(response)
+                    repeated = census.observe(response)
+                    if repeated:
+                        raise AirbyteTracedException(
+                            message=(
+                                f"Stream {self.name}, {_describe(stream_slice)}: Pivotal Tracker served "
+                                f"the same page of {_path(response)} twice ({repeated}); it ignores "
+                                "`offset`, so paging stops here rather than read the same items forever."
+                            ),
+                            failure_type=FailureType.system_error,
+                        )
                     if read_before:
-                        _drop_items(response, read_before)
+                        _drop_items(response, read_before, key)
                 yield from records_generator_fn(response)
 
             yield from super()._read_pages(counted, pinned)
@@ -266,11 +361,11 @@ class TrackerRetriever(SimpleRetriever):
                 return
             read_before |= census.ids
             logger.warning(
-                f"Stream {self.name}, {_describe(stream_slice)}: the stories changed while they "
+                f"Stream {self.name}, {_describe(stream_slice)}: the items changed while they "
                 f"were paged ({census}); reading them again (pass {attempt + 1})."
             )
         logger.warning(
-            f"Stream {self.name}, {_describe(stream_slice)}: stories kept changing during "
+            f"Stream {self.name}, {_describe(stream_slice)}: the items kept changing during "
             f"{self.max_passes} passes; the next sync will pick up what moved."
         )
 
@@ -297,35 +392,59 @@ class TrackerRetriever(SimpleRetriever):
         return params
 
 
-def _drop_items(response: requests.Response, read_before: set[Any]) -> None:
-    """Removes the stories an earlier pass read from a page, before its records are extracted.
+def item_key(fields_spec: str) -> Callable[[Mapping[str, Any]], Any]:
+    """The key of a listed item: one field ("id"), or several ("story_id,project_version")."""
+    names = [name.strip() for name in fields_spec.split(",") if name.strip()]
+    if len(names) == 1:
+        name = names[0]
+        return lambda item: item.get(name)
+    return lambda item: tuple(item.get(name) for name in names)
 
-    A re-read pass then emits only stories (or their comments, tasks, blockers) not emitted yet.
+
+def _drop_items(
+    response: requests.Response, read_before: set[Any], key: Callable[[Mapping[str, Any]], Any]
+) -> None:
+    """Removes the items an earlier pass read from a page, before its records are extracted.
+
+    A re-read pass then emits only items (or their comments, tasks, blockers) not emitted yet.
     """
     body = parsed_body(response)
     if isinstance(body, list):
         response._tracker_body = [  # type: ignore[attr-defined]
-            item for item in body if not (isinstance(item, dict) and item.get("id") in read_before)
+            item for item in body if not (isinstance(item, dict) and key(item) in read_before)
         ]
 
 
 class _PageCensus:
-    """What one pass over a paged listing saw: the totals reported and the distinct item ids."""
+    """What one pass over a paged listing saw: the totals reported, the distinct keys, the pages."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: Callable[[Mapping[str, Any]], Any]) -> None:
+        self.key = key
         self.totals: set[int] = set()
         self.ids: set[Any] = set()
         self.unpaged = False
+        self._pages: dict[tuple[Any, ...], int] = {}
 
-    def observe(self, response: requests.Response) -> None:
-        total = response.headers.get(TOTAL_HEADER)
+    def observe(self, response: requests.Response) -> str | None:
+        """Counts one page; says how, if it repeats a page this pass already read."""
+        total = pagination_number(response, TOTAL_HEADER)
         if total is None:
             self.unpaged = True
-            return
-        self.totals.add(int(total))
+            return None
+        self.totals.add(total)
         body = parsed_body(response)
-        if isinstance(body, list):
-            self.ids.update(item.get("id") for item in body if isinstance(item, dict))
+        if not isinstance(body, list):
+            return None
+        page = tuple(self.key(item) for item in body if isinstance(item, dict))
+        self.ids.update(page)
+        seen = self._pages.get(page, 0)
+        self._pages[page] = seen + 1
+        # One item shifting by one place can make a one-item page look like the one before, once;
+        # a page of several items, or one item three times, is the server ignoring the offset.
+        if page and (seen >= 2 or (seen == 1 and len(page) > 1)):
+            offset = response.headers.get(OFFSET_HEADER, "?")
+            return f"{len(page)} items again at offset {offset}"
+        return None
 
     def complete(self) -> bool:
         if self.unpaged or not self.totals:
@@ -333,7 +452,7 @@ class _PageCensus:
         return len(self.totals) == 1 and len(self.ids) == next(iter(self.totals))
 
     def __str__(self) -> str:
-        return f"totals {sorted(self.totals)}, {len(self.ids)} distinct stories"
+        return f"totals {sorted(self.totals)}, {len(self.ids)} distinct items"
 
 
 class _Progress:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import base64
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
+
+from .secret_forms import basic_auth_forms, secret_forms
 
 HTTPS_RULE = (
     "must be an https:// URL (plain http:// is accepted only for localhost, 127.0.0.0/8 and ::1), "
@@ -17,19 +20,42 @@ HTTPS_RULE = (
 
 def config_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
     """The most relevant problem of a config against the spec, as one sentence, or None."""
+    if _url_credentials(config.get("api_url")):
+        return "The config field 'api_url' must not contain a username or password; use 'credentials'."
     errors = [
         (_error_of_chosen_option(e) or e) if e.validator == "oneOf" else e
         for e in Draft7Validator(spec).iter_errors(config)
     ]
     error = best_match(errors)
     if error is None:
-        return None
+        return _source_problem(config, spec)
     field = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required":
         missing = error.message.split("'")[1]
         field = f"{field}.{missing}" if field else missing
         return f"The config field '{field}' is required."
     return f"The config field '{field or '<root>'}' {_rule(error)}."
+
+
+def _source_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str | None:
+    """A config reads the API (credentials) or exports (export_files), never both or neither."""
+    if (config.get("credentials") is None) == (config.get("export_files") is None):
+        return (
+            "Set exactly one of the config fields 'credentials' (to read the Tracker API) "
+            "and 'export_files' (to read Tracker export files)."
+        )
+    for index, entry in enumerate(config.get("export_files") or ()):
+        if URL_SCHEME.match(entry) and not url_follows_https_rule(entry, spec):
+            return f"The config field 'export_files.{index}' {HTTPS_RULE}."
+    return None
+
+
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def url_follows_https_rule(url: str, spec: Mapping[str, Any]) -> bool:
+    """https://, or http:// on loopback only: the api_url rule of the spec, for any URL."""
+    return re.search(spec["properties"]["api_url"]["pattern"], url) is not None
 
 
 def _error_of_chosen_option(error: ValidationError) -> ValidationError | None:
@@ -66,11 +92,30 @@ def _rule(error: ValidationError) -> str:
 
 
 def derived_secrets(config: Mapping[str, Any]) -> Iterable[str]:
-    """Secrets that are not in the config verbatim but reach the wire, hence the debug log.
+    """Every form of every secret of the config that can reach the output (secret_forms.py).
 
-    The Basic auth header of the /me login carries base64("username:password").
+    The Basic auth header of the /me login carries base64("username:password"); a password
+    written into api_url is refused, and masked all the same, as is one in an export URL.
     """
     credentials = config.get("credentials") or {}
-    if isinstance(credentials, Mapping) and credentials.get("password"):
-        pair = f"{credentials.get('username', '')}:{credentials['password']}"
-        yield base64.b64encode(pair.encode()).decode()
+    if not isinstance(credentials, Mapping):
+        credentials = {}
+    secrets = [str(credentials.get(name) or "") for name in ("api_token", "password")]
+    for url in (config.get("api_url"), *(config.get("export_files") or ())):
+        secrets += _url_credentials(url)
+    for secret in secrets:
+        yield from secret_forms(secret)
+    if credentials.get("password"):
+        yield from basic_auth_forms(str(credentials.get("username", "")), str(credentials["password"]))
+
+
+def _url_credentials(url: Any) -> list[str]:
+    """The password (and user) written into a URL as user:password@host, raw and decoded."""
+    if not isinstance(url, str):
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [value for value in (parts.password, parts.username) if value]
+    return found + [unquote(value) for value in found if unquote(value) != value]

@@ -17,11 +17,12 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .components import CREDENTIALS_REJECTED
+from .http_safety import forbid_redirects, redirect_refused, redirect_response, timeouts, wait_seconds
+from .secret_forms import secret_forms
 
 logger = logging.getLogger("airbyte")
 
 ATTEMPTS = 6
-TIMEOUT_SECONDS = 60
 RETRYABLE = {408, 429, 500, 502, 503, 504}
 
 
@@ -37,14 +38,19 @@ def signed_in(config: Mapping[str, Any], session: requests.Session | None = None
 def fetch_api_token(
     api_url: str, username: str, password: str, session: requests.Session | None = None
 ) -> str:
-    session = session or requests.Session()
+    session = forbid_redirects(session or requests.Session())
     problem = ""
     for attempt in range(1, ATTEMPTS + 1):
+        response: requests.Response | None = None
         try:
-            response = session.get(f"{api_url}/me", auth=(username, password), timeout=TIMEOUT_SECONDS)
+            response = session.get(f"{api_url}/me", auth=(username, password), timeout=timeouts())
         except requests.RequestException as error:
+            _refuse_redirect(error)
             problem = f"{type(error).__name__}"
+            if isinstance(error, requests.Timeout):
+                problem += f": no answer within {max(timeouts())} s"
         else:
+            _refuse_redirect(response)
             if response.status_code in (401, 403):
                 raise AirbyteTracedException(
                     message=CREDENTIALS_REJECTED,
@@ -54,7 +60,8 @@ def fetch_api_token(
             if response.ok:
                 token = _api_token(response)
                 if token:
-                    add_to_secrets(token)
+                    for form in secret_forms(token):
+                        add_to_secrets(form)
                     return token
                 problem = "an answer without an api_token"
             else:
@@ -66,7 +73,7 @@ def fetch_api_token(
                         failure_type=FailureType.config_error,
                     )
         if attempt < ATTEMPTS:
-            wait = _retry_after(response) if problem == "HTTP 429" else 2**attempt
+            wait = wait_seconds(response, attempt)
             logger.info(f"Signing in to Pivotal Tracker failed ({problem}); retrying in {wait} s.")
             time.sleep(wait)
     raise AirbyteTracedException(
@@ -84,8 +91,10 @@ def _api_token(response: requests.Response) -> str | None:
     return str(token) if token else None
 
 
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return max(float(response.headers.get("Retry-After", 2)), 0.0)
-    except ValueError:
-        return 2.0
+def _refuse_redirect(answer: requests.Response | BaseException) -> None:
+    """The password goes to api_url only: a redirect ends the sign-in, as a config error."""
+    redirect = redirect_response(answer)
+    if redirect is not None:
+        raise AirbyteTracedException(
+            message=redirect_refused(redirect), failure_type=FailureType.config_error
+        )

@@ -26,8 +26,10 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
+from .exports import ExportSource, is_export_config
 from .fast_output import FastRecordEntrypoint
 from .gc_pause import pause_collection, resume_collection
+from .signals import stop_on_signals
 from .source import SourcePivotalTracker
 from .spec_source import SpecOnlySource
 
@@ -69,7 +71,7 @@ def _trace_error(message: str, failure_type: FailureType) -> str:
     return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()
 
 
-def _build_source(args: list[str]) -> SourcePivotalTracker:
+def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
@@ -81,6 +83,8 @@ def _build_source(args: list[str]) -> SourcePivotalTracker:
             # Streams are never built from a config that breaks the spec: the entrypoint
             # rejects it with a message naming the field, as FAILED for check, TRACE otherwise.
             config = None
+    if config is not None and is_export_config(config):
+        return ExportSource()
     return SourcePivotalTracker(
         SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None,
         config,
@@ -110,6 +114,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def run() -> None:
+    stop_on_signals()
     limit_malloc_arenas()
     pause_collection()  # until the source is built (gc_pause.py)
     args = sys.argv[1:]

@@ -28,7 +28,10 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 )
 from airbyte_cdk.sources.source import TState
 
-from .components import TrackerRetriever
+from .components import TrackerRetriever, cacheable
+from .failure_summary import honest_failure_type
+from .http_safety import guard_requesters
+from .input_checks import check_catalog, check_state, warn_unmatched_project_ids
 from .login import signed_in
 from .manifest_loading import (
     manifest_with_placeholders,
@@ -36,6 +39,7 @@ from .manifest_loading import (
     schema_for,
     unvalidated_construction,
 )
+from .project_state import emit_state_per_project
 from .stream_schemas import stream_schemas
 
 PACKAGE_DIR = Path(__file__).parent
@@ -101,6 +105,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         state: TState = None,
         **kwargs: Any,
     ) -> None:
+        check_state(state)
         with unvalidated_construction():
             super().__init__(
                 source_config=manifest_for(catalog),
@@ -111,6 +116,8 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             )
         self._build_tracker_retrievers()
         self._build_schema_loaders()
+        guard_requesters(self._constructor, cacheable)
+        emit_state_per_project(self._constructor)
         # The CDK queues up to 10,000 records for the main thread, which writes them out; workers
         # that parse pages faster than it writes fill that queue, tens of MB of records that buy
         # no speed. Two pages' worth keeps the workers busy and the memory flat.
@@ -136,8 +143,9 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
                 if incremental is not None
                 else None
             )
-            bound = (model.parameters or {}).get("verified_pages_bound")
-            return TrackerRetriever.adopt(retriever, bound, cursor_field)
+            parameters = model.parameters or {}
+            bound, key = parameters.get("verified_pages_bound"), parameters.get("verified_pages_key")
+            return TrackerRetriever.adopt(retriever, bound, cursor_field, key)
 
         constructors[SimpleRetrieverModel] = build  # type: ignore[index]
 
@@ -169,9 +177,10 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
+        check_catalog(catalog, parsed_manifest()["definitions"]["streams"])
         self._sign_in()
         self._fetch_projects_once()
-        yield from self._read_catalog_streams(catalog)
+        yield from honest_failure_type(self._read_catalog_streams(catalog))
 
     def _read_catalog_streams(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
         """ConcurrentDeclarativeSource.read, building only the streams the catalog names.
@@ -208,6 +217,9 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         projects = next((s for s in built if s.name == PARENT_STREAM), None)
         if projects is None:
             return
-        for partition in projects.generate_partitions():
-            for _ in partition.read():
-                pass
+        read = [
+            record.data.get("id")
+            for partition in projects.generate_partitions()
+            for record in partition.read()
+        ]
+        warn_unmatched_project_ids(self._config, read)

@@ -1,4 +1,7 @@
-"""CLI: `python -m integration_tests.sandbox --port 8765 [options]`; prints one JSON line."""
+"""CLI: `python -m integration_tests.sandbox --port 8765 [options]`; prints one JSON line.
+
+With `--write-export DIR` it writes the world as Tracker export files instead (export_cli.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,12 @@ from .server import Sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if any(a == "--write-export" or a.startswith("--write-export=") for a in arguments):
+        from .export_cli import main as write_export
+
+        return write_export(arguments)
+    options = parse_options(arguments)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:

@@ -195,6 +195,9 @@ class TrackerApi:
         total = len(items)
         # Only done iterations count back from the end with a negative offset (doc §2.3).
         start = offset if offset >= 0 else max(0, total + offset) if negative_offsets else 0
+        if self.options.ignore_offset != "no":  # a hostile server: always the first page
+            start = 0
+            offset = offset if self.options.ignore_offset == "echo" else 0
         chunk = items[start : start + limit]
         return chunk, Page(total, limit, offset, len(chunk))
 
@@ -287,6 +290,10 @@ class TrackerApi:
     # ------------------------------------------------------------------------- projects
 
     def _projects(self, req: Request) -> Result:
+        if self.options.projects_answer == "forbidden":
+            raise errors.unauthorized_project()
+        if self.options.projects_answer == "object":
+            return Result(orjson.dumps({"projects": [p.id for p in self.store.projects]}))
         projects = self.store.projects
         account_ids = req.query.get("account_ids")
         if account_ids:
@@ -435,6 +442,8 @@ class TrackerApi:
 
     def _project_transitions(self, req: Request) -> Result:
         project = self._readable_project(req.params[0])
+        if self.options.mutate_transitions:
+            self.store.delete_before_page(project, self._int(req, "offset", 0))
         rows: Sequence[Any] = self.store.project_transitions(project)
         window = self._time_window(req, "occurred")
         if window is not None:

@@ -110,7 +110,7 @@ def server_under_load() -> ApiError:
     )
 
 
-def rate_limited() -> ApiError:
+def rate_limited(retry_after: str = "1") -> ApiError:
     return ApiError(
         429,
         _error(
@@ -118,5 +118,5 @@ def rate_limited() -> ApiError:
             "Too many requests in a short period of time.",
             possible_fix="Wait for the number of seconds in the Retry-After header, then retry.",
         ),
-        {"Retry-After": "1"},
+        {"Retry-After": retry_after},
     )

@@ -11,6 +11,7 @@ RATE_LIMIT = "rate_limit"
 ERROR_500 = "error_500"
 ERROR_503 = "error_503"
 TRUNCATE = "truncate"
+STALL = "stall"
 
 
 class Faults:
@@ -27,6 +28,8 @@ class Faults:
             self._count += 1
             n = self._count
             # A request can only fail one way; the order puts the most disruptive first.
+            if o.stall_every and n % o.stall_every == 0:
+                return STALL
             if o.drop_every and n % o.drop_every == 0:
                 return DROP
             if o.rate_limit_every and n % o.rate_limit_every == 0:

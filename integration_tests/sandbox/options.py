@@ -6,6 +6,9 @@ import argparse
 import dataclasses
 from dataclasses import dataclass
 
+IGNORE_OFFSET = ("no", "echo", "zero")
+PROJECTS_ANSWERS = ("list", "object", "forbidden")
+
 
 @dataclass
 class SandboxOptions:
@@ -31,6 +34,16 @@ class SandboxOptions:
     notifications_ignore_filters: bool = False
     # Only a third-party comment says 50 (doc §2.2).
     iterations_max_limit: int = 50
+    # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
+    retry_after: str = "1"
+    stall_every: int = 0
+    redirect_to: str = ""
+    ignore_offset: str = "no"
+    projects_answer: str = "list"
+    mutate_transitions: bool = False
+    # Credentials of the sandbox's user instead of generated ones (odd characters, say).
+    api_token: str = ""
+    password: str = ""
 
     def __post_init__(self) -> None:
         if self.auth_status not in (401, 403):
@@ -43,7 +56,11 @@ class SandboxOptions:
             raise ValueError("stories must not be negative")
         if not 0 <= self.disabled_projects <= self.projects:
             raise ValueError("disabled_projects must be between 0 and projects")
-        for name in ("error_every", "rate_limit_every", "drop_every", "truncate_every"):
+        if self.ignore_offset not in IGNORE_OFFSET:
+            raise ValueError(f"ignore_offset must be one of {', '.join(IGNORE_OFFSET)}")
+        if self.projects_answer not in PROJECTS_ANSWERS:
+            raise ValueError(f"projects_answer must be one of {', '.join(PROJECTS_ANSWERS)}")
+        for name in ("error_every", "rate_limit_every", "drop_every", "truncate_every", "stall_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
@@ -65,9 +82,23 @@ _HELP = {
     "date_filter": "strict: *_after is > and *_before is <; inclusive: >= and <=",
     "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
     "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",
+    "retry_after": "Retry-After header of the rate-limit fault (any text: 999999, inf, nan, -5)",
+    "stall_every": "every Nth API request: accept it and never answer (until the sandbox stops)",
+    "redirect_to": "answer every API request with a 302 to this URL root plus the same path",
+    "ignore_offset": "paged listings serve offset 0 whatever is asked; echo: report the asked "
+    "offset in the headers; zero: report 0",
+    "projects_answer": "GET /projects answers a list, a JSON object, or 403 unauthorized_operation",
+    "mutate_transitions": "delete a story before each later page of a project's story transitions",
+    "api_token": "the user's API token (default: generated)",
+    "password": "the user's password (default: generated)",
 }
 
-_CHOICES: dict[str, list[object]] = {"auth_status": [401, 403], "date_filter": ["strict", "inclusive"]}
+_CHOICES: dict[str, list[object]] = {
+    "auth_status": [401, 403],
+    "date_filter": ["strict", "inclusive"],
+    "ignore_offset": list(IGNORE_OFFSET),
+    "projects_answer": list(PROJECTS_ANSWERS),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m integration_tests.sandbox",
         description="Local emulator of the Pivotal Tracker REST API v5.",
+        epilog="With --write-export DIR it writes its world as Tracker export files instead of serving "
+        "it (options: --write-export DIR --help).",
     )
     for field in dataclasses.fields(SandboxOptions):
         flag = "--" + field.name.replace("_", "-")

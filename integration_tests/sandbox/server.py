@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
-from . import errors, faults
+from . import errors, faults, hostile
 from .admin import AdminApi
 from .api import Result, TrackerApi
 from .faults import Faults
@@ -85,6 +85,8 @@ class App:
         self.stats = RequestStats()
         self.faults = Faults(options)
         self.admin = AdminApi(store, self.stats)
+        # Set when the sandbox stops: releases the requests the stall fault holds.
+        self.stopping = threading.Event()
 
     def dispatch(self, handler: _Handler) -> None:
         body = b""
@@ -109,13 +111,27 @@ class App:
             path = ""
         if self.options.latency_ms > 0:
             time.sleep(self.options.latency_ms / 1000)  # per thread: other requests go on
+        if self.options.redirect_to and path:
+            self.stats.add(endpoint, "302", "redirect")
+            _write(
+                handler,
+                302,
+                [("Location", hostile.redirect_target(self.options.redirect_to, handler.path))],
+                b"",
+            )
+            return
+        if fault == faults.STALL:
+            self.stats.add(endpoint, "stalled", fault)
+            hostile.stall(self.stopping)
+            handler.close_connection = True
+            return
         if fault == faults.DROP:
             self.stats.add(endpoint, "dropped", fault)
             handler.close_connection = True
             return
         if fault in (faults.RATE_LIMIT, faults.ERROR_500, faults.ERROR_503):
             exc = {
-                faults.RATE_LIMIT: errors.rate_limited,
+                faults.RATE_LIMIT: lambda: errors.rate_limited(self.options.retry_after),
                 faults.ERROR_500: errors.internal_error,
                 faults.ERROR_503: errors.server_under_load,
             }[fault]()
@@ -227,6 +243,7 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
+        server.app.stopping.set()
         server.shutdown()
         server.server_close()
         server.close_connections()

@@ -79,8 +79,8 @@ class Store:
                 gc.enable()
         gc.freeze()
         self.me: Person = world.me
-        self.password = world.password
-        self.api_token = world.api_token
+        self.password = options.password or world.password
+        self.api_token = options.api_token or world.api_token
         self.people: dict[int, Person] = world.people
         self.accounts: list[Account] = world.accounts
         self.account_by_id = {a.id: a for a in self.accounts}
@@ -95,6 +95,7 @@ class Store:
         self.lock = threading.RLock()
         self.mutations: dict[str, list[int]] = {"created": [], "deleted": [], "moved": []}
         self._mutated_first_page: set[int] = set()
+        self._transitions_mutated: set[int] = set()
         # Rendered activity entries by (project id, version): history never changes.
         self._activity_json: dict[tuple[int, int], bytes] = {}
         self._my_activity: tuple[tuple[int, ...], list[Event]] = ((), [])
@@ -442,6 +443,19 @@ class Store:
             story.cached_json = None
             self._record(project, when, "move", story, (original, new))
             self.mutations["moved"].append(story.id)
+
+    def delete_before_page(self, project: Project, offset: int) -> None:
+        """The --mutate-transitions fault: the story of the last transition read is deleted, once.
+
+        Its transitions leave the listing, so every later one shifts back by one place.
+        """
+        with self.lock:
+            if offset <= 0 or project.id in self._transitions_mutated:
+                return
+            self._transitions_mutated.add(project.id)
+            rows = self.project_transitions(project)
+            if offset <= len(rows) and rows[offset - 1].story_id in self.story_by_id:
+                self.delete_story(rows[offset - 1].story_id)
 
     def mutate_before_page(self, project: Project, offset: int, limit: int) -> None:
         """The --mutate-stories fault: what a busy team does while a connector pages through."""

@@ -1,0 +1,60 @@
+"""`python -m integration_tests.sandbox --write-export DIR [export options] [--projects N ...]`.
+
+Generates the same world the sandbox's API would serve with the same options, writes it as
+Tracker export files into DIR, prints one JSON line naming them, and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import orjson
+
+from .export_families import FAMILIES
+from .export_writer import LAYOUTS, ExportOptions, write_exports
+from .options import SandboxOptions, build_parser
+from .store import Store
+
+
+def build_export_parser() -> argparse.ArgumentParser:
+    parser = build_parser()
+    group = parser.add_argument_group("export files (instead of serving the API)")
+    group.add_argument(
+        "--write-export", metavar="DIR", type=Path, required=True, help="write the exports here"
+    )
+    group.add_argument(
+        "--export-family", choices=list(FAMILIES), default="E", help="header family (default: E)"
+    )
+    group.add_argument(
+        "--export-layout", choices=LAYOUTS, default="zip", help="zip, bare stories csv, or folder"
+    )
+    group.add_argument("--crlf", action="store_true", help="CRLF line ends, as a spreadsheet re-save writes")
+    group.add_argument("--bom", action="store_true", help="start every CSV with a UTF-8 BOM")
+    rows = group.add_mutually_exclusive_group()
+    rows.add_argument("--padded", dest="padded", action="store_true", default=None, help="pad every row")
+    rows.add_argument("--ragged", dest="padded", action="store_false", help="end rows at their last value")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    namespace = vars(build_export_parser().parse_args(argv))
+    sandbox_fields = {f.name for f in dataclasses.fields(SandboxOptions)}
+    try:
+        options = SandboxOptions(**{k: v for k, v in namespace.items() if k in sandbox_fields})
+        export = ExportOptions(
+            family=namespace["export_family"],
+            layout=namespace["export_layout"],
+            crlf=namespace["crlf"],
+            bom=namespace["bom"],
+            padded=namespace["padded"],
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    written = write_exports(Store(options), namespace["write_export"], export)
+    files = [{"project": e.project_name, "path": str(e.path)} for e in written]
+    sys.stdout.write(orjson.dumps({"exports": files}).decode() + "\n")
+    return 0

@@ -1,0 +1,282 @@
+"""The limit for reading an export: `csv.reader` + `orjson`, with none of the CDK's machinery.
+
+`python scripts/bench/plain_export_loop.py EXPORT.zip [...]`. Reads each project export ZIP's
+stories CSV and history CSV with `csv.reader`, builds the records the connector's export mode
+delivers (stories, epics, releases, comments, tasks, blockers, labels, iterations, activity,
+attachments: the same field names and shapes, persons as {"name": ...}) and prints each as the
+RECORD line it becomes. Single-threaded and streaming, as a careful hand-written script would be.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+
+
+_DATES: dict[str, str | None] = {"": None}  # a file holds a few thousand distinct days
+
+
+def iso_date(text: str) -> str | None:
+    found = _DATES.get(text, "")
+    if found != "":
+        return found
+    month, day, year = text.replace(",", "").split()
+    value = _DATES[text] = f"{int(year):04d}-{MONTHS[month]:02d}-{int(day):02d}T00:00:00Z"
+    return value
+
+
+def stable_id(text: str) -> int:
+    """53 bits of BLAKE2b-64 over a text naming the thing: the reader's rule for ids exports lack."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 11
+
+
+ID_MASK = (1 << 53) - 1
+
+
+def item_id(kind: str, story_id: int, position: int) -> int:
+    """The reader's rule: one hash per story and kind, plus the item's 1-based position."""
+    return (stable_id(f"{kind}:{story_id}") + position) & ID_MASK
+
+
+def split_comment(cell: str) -> tuple[str, str | None, str | None]:
+    """The last `(Author - Mon D, YYYY)` tail: text, author, date."""
+    if cell.endswith(")"):
+        open_at = cell.rfind(" (")
+        dash = cell.rfind(" - ")
+        if 0 <= open_at < dash:
+            return cell[:open_at], cell[open_at + 2 : dash], iso_date(cell[dash + 3 : -1])
+    return cell, None, None
+
+
+def project_of(stem: str) -> tuple[int, str]:
+    name = stem.rsplit("_", 2)[0] if stem.endswith("-export") else stem
+    return stable_id(f"project:{name}"), name
+
+
+def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
+    project_id, project_name = project_of(path.rsplit("/", 1)[-1].removesuffix(".zip"))
+    emit("projects", {"kind": "project", "id": project_id, "name": project_name})
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            with archive.open(info) as raw:
+                if info.filename.endswith(".csv"):
+                    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                    rows = csv.reader(text)
+                    header = next(rows)
+                    if header[0] == "ID" and "Occurred At" in header:
+                        history(rows, project_id, emit)
+                    else:
+                        stories(header, rows, project_id, emit)
+                    continue
+                digest, size = hashlib.sha256(), 0
+                while chunk := raw.read(1 << 16):
+                    digest.update(chunk)
+                    size += len(chunk)
+            story_id, _slash, file_name = info.filename.partition("/")
+            emit(
+                "attachments",
+                {
+                    "project_id": project_id,
+                    "story_id": int(story_id),
+                    "file_name": file_name,
+                    "size": size,
+                    "sha256": digest.hexdigest(),
+                    "path": info.filename,
+                },
+            )
+
+
+def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit: Any) -> None:
+    index = {name.lower(): i for i, name in reversed(list(enumerate(header)))}
+    # Families D and E name them Title and Type, older ones Story and Story Type.
+    position = {
+        "title": index["title"] if "title" in index else index["story"],
+        "type": index["type"] if "type" in index else index["story type"],
+    }
+    repeated: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        if name in ("Owned By", "Comment", "Task", "Blocker", "Pull Request", "Git Branch"):
+            repeated.setdefault(name, []).append(i)
+    labels_seen: dict[str, None] = {}
+    iterations: dict[int, dict[str, Any]] = {}
+    width = len(header)
+    get = index.get
+    for row in rows:
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        story_id = int(row[0])
+        label_names = [name.strip() for name in row[index["labels"]].split(",") if name.strip()]
+        for name in label_names:
+            labels_seen.setdefault(name)
+        kind = row[position["type"]]
+        if kind == "epic":
+            emit(
+                "epics",
+                {
+                    "kind": "epic",
+                    "id": story_id,
+                    "project_id": project_id,
+                    "name": row[position["title"]],
+                    "label": {"name": label_names[0] if label_names else ""},
+                    "description": row[index["description"]] or None,
+                    "created_at": iso_date(row[index["created at"]]),
+                    "url": row[index["url"]],
+                },
+            )
+            continue
+        estimate = row[index["estimate"]]
+        priority_at = get("priority")
+        record = {
+            "kind": "story",
+            "id": story_id,
+            "project_id": project_id,
+            "name": row[position["title"]],
+            "story_type": kind,
+            "current_state": row[index["current state"]],
+            "estimate": int(estimate) if estimate else None,
+            "story_priority": row[priority_at].split(" ")[0] if priority_at is not None else None,
+            "created_at": iso_date(row[index["created at"]]),
+            "accepted_at": iso_date(row[index["accepted at"]]),
+            "deadline": iso_date(row[index["deadline"]]),
+            "requested_by": {"name": row[index["requested by"]]},
+            "owners": [{"name": row[i]} for i in repeated.get("Owned By", ()) if row[i]],
+            "labels": [{"name": name} for name in label_names],
+            "description": row[index["description"]] or None,
+            "url": row[index["url"]],
+            "pull_requests": [pull_request(row[i]) for i in repeated.get("Pull Request", ()) if row[i]],
+            "branches": [{"name": row[i]} for i in repeated.get("Git Branch", ()) if row[i]],
+        }
+        emit("stories", record)
+        if kind == "release":
+            emit("releases", record)
+        for k, i in enumerate(repeated.get("Comment", ())):
+            if row[i]:
+                text, author, date = split_comment(row[i])
+                emit(
+                    "comments",
+                    {
+                        "kind": "comment",
+                        "id": item_id("comment", story_id, k + 1),
+                        "story_id": story_id,
+                        "project_id": project_id,
+                        "text": text,
+                        "person": {"name": author},
+                        "created_at": date,
+                    },
+                )
+        for k, i in enumerate(repeated.get("Task", ())):
+            if row[i]:
+                emit(
+                    "tasks",
+                    {
+                        "kind": "task",
+                        "id": item_id("task", story_id, k + 1),
+                        "story_id": story_id,
+                        "project_id": project_id,
+                        "description": row[i],
+                        "complete": row[i + 1] == "completed",
+                        "position": k + 1,
+                    },
+                )
+        for k, i in enumerate(repeated.get("Blocker", ())):
+            if row[i]:
+                text = row[i]
+                emit(
+                    "blockers",
+                    {
+                        "kind": "blocker",
+                        "id": item_id("blocker", story_id, k + 1),
+                        "story_id": story_id,
+                        "project_id": project_id,
+                        "description": text,
+                        "resolved": row[i + 1] == "resolved",
+                        "blocking_story_id": int(text[1:])
+                        if text[:1] == "#" and text[1:].isdigit()
+                        else None,
+                    },
+                )
+        number = row[index["iteration"]]
+        if number:
+            iteration = iterations.get(int(number))
+            if iteration is None:
+                iteration = iterations[int(number)] = {
+                    "kind": "iteration",
+                    "project_id": project_id,
+                    "number": int(number),
+                    "start": iso_date(row[index["iteration start"]]),
+                    "finish": iso_date(row[index["iteration end"]]),
+                    "story_ids": [],
+                }
+            iteration["story_ids"].append(story_id)
+    for name in labels_seen:
+        emit(
+            "labels",
+            {
+                "kind": "label",
+                "id": stable_id(f"label:{project_id}:{name}"),
+                "project_id": project_id,
+                "name": name,
+            },
+        )
+    for number in sorted(iterations):
+        emit("iterations", iterations[number])
+
+
+def pull_request(url: str) -> dict[str, Any]:
+    """`https://github.com/<owner>/<repo>/pull/<n>` as the API's pull request."""
+    host, _sep, rest = url.partition("://")
+    parts = rest.split("/")
+    if len(parts) >= 5 and parts[4].isdigit():
+        return {"original_url": url, "host_url": f"{host}://{parts[0]}/", "owner": parts[1], "repo": parts[2],
+                "number": int(parts[4])}  # fmt: skip
+    return {"original_url": url, "host_url": None, "owner": None, "repo": None, "number": None}
+
+
+def history(rows: Iterator[list[str]], project_id: int, emit: Any) -> None:
+    for row in rows:
+        emit(
+            "activity",
+            {
+                "kind": row[1],
+                "guid": f"{project_id}_{row[0]}",
+                "project_version": int(row[0]),
+                "message": row[2],
+                "performed_by": {"name": row[3]},
+                "occurred_at": row[4],
+                "project_id": project_id,
+            },
+        )
+
+
+def main() -> int:
+    out = sys.stdout.buffer
+    dumps = orjson.dumps
+    heads = {}
+
+    def emit(stream: str, data: dict[str, Any]) -> None:
+        head = heads.get(stream)
+        if head is None:
+            head = heads[stream] = b'{"type":"RECORD","record":{"stream":"%s","data":' % stream.encode()
+        out.write(head + dumps(data) + b',"emitted_at":%d}}\n' % int(time.time() * 1000))
+
+    for path in sys.argv[1:]:
+        read_export(path, emit)
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

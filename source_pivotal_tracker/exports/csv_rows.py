@@ -1,0 +1,91 @@
+"""One export CSV opened for streaming: its layout from the header, its rows, its errors by line."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .csv_format import HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
+from .errors import ExportError
+from .inputs import CHUNK, ExportMember
+
+NOT_AN_EXPORT = (
+    "is not a Tracker export: its header has neither the story columns (Id, Title or Story) "
+    "nor the history columns (ID, Type, Message, Performed By, Occurred At)"
+)
+# Longest header line read: 118 columns fit in 2 KB; this bounds a binary file without newlines.
+MAX_HEADER_CHARS = 1024 * 1024
+
+
+@dataclass
+class OpenCsv:
+    layout: StoriesLayout | HistoryLayout
+    reader: Iterator[list[str]]  # a csv.reader; .line_num counts the lines after the header
+
+
+@contextmanager
+def open_csv(member: ExportMember) -> Iterator[OpenCsv]:
+    """The member's layout and rows; decoding, CSV and archive errors become ExportErrors."""
+    reader = None
+
+    def line() -> int | None:
+        # The header is line 1; csv counts the physical lines it read after it.
+        return reader.line_num + 1 if reader is not None else None
+
+    with member.open(check_nul=True) as binary, reading(member, line):
+        # utf-8-sig drops the BOM that spreadsheet re-saves add; newline="" keeps CRLF and
+        # line breaks inside quoted cells for the csv module to handle.
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        header_line = text.readline(MAX_HEADER_CHARS)
+        if not header_line.strip():
+            raise ExportError(member.display, "is empty, not a Tracker export")
+        delimiter = sniff_delimiter(header_line)
+        header = next(csv.reader([header_line], delimiter=delimiter, strict=True))
+        layout = layout_of(header)
+        if layout is None:
+            raise ExportError(member.display, NOT_AN_EXPORT, 1)
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        yield OpenCsv(layout, reader)
+
+
+@contextmanager
+def reading(member: ExportMember, line: Callable[[], int | None] = lambda: None) -> Iterator[None]:
+    """Errors while reading the member, named by file and, for a row, the line `line()` says."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except UnicodeDecodeError:
+        raise ExportError(member.display, "is not valid UTF-8", _invalid_utf8_line(member)) from None
+    except csv.Error as error:
+        raise ExportError(member.display, f"has an unreadable row ({error})", line()) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ExportError(member.display, f"is damaged or truncated ({error})") from None
+    except OSError as error:
+        raise ExportError(member.display, f"cannot be read ({error.strerror or error})") from None
+
+
+def _invalid_utf8_line(member: ExportMember) -> int | None:
+    """The line of the first byte that is not UTF-8 (a newline byte is never inside a character)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        with member.open() as binary:
+            while chunk := binary.readline(CHUNK):
+                ends_line = chunk.endswith(b"\n")
+                try:
+                    decoder.decode(chunk, final=ends_line)
+                except UnicodeDecodeError:
+                    return line
+                if ends_line:
+                    line += 1
+                    decoder.reset()
+    except (ExportError, OSError, zipfile.BadZipFile, zlib.error, EOFError):
+        return None
+    return None

@@ -1,0 +1,349 @@
+"""The files behind `export_files`: paths, globs, folders, ZIPs and https URLs, as a flat list.
+
+Nothing is ever extracted to disk: ZIP members are streamed, with their decompressed bytes
+counted. An archive that looks made to hurt (see the limits below) is refused as a whole.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import re
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from ..config_checks import URL_SCHEME
+from .errors import ExportError
+from .ids import ProjectName, project_name
+
+# Archive limits (documented in docs/pivotal-tracker.md, "Reading exports").
+MAX_MEMBERS = 100_000
+MAX_MEMBER_BYTES = 8 * 1024**3
+MAX_ARCHIVE_BYTES = 64 * 1024**3
+# Deflate cannot pass ~1032:1; text CSVs compress 5-30:1, padded ones more. A large member
+# compressed past this ratio is a zip bomb, not an export.
+MAX_RATIO = 200
+RATIO_CHECKED_ABOVE = 16 * 1024**2
+# Downloads: a whole export, attachments included, is rarely over a few GB.
+MAX_DOWNLOAD_BYTES = 16 * 1024**3
+DOWNLOAD_TIMEOUT = (10, 60)
+DOWNLOAD_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
+CHUNK = 1 << 16
+
+GLOB_CHARACTERS = re.compile(r"[*?\[]")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+@dataclass(frozen=True)
+class ExportMember:
+    """One file of an export: a CSV (classified later by its header) or a story's attachment."""
+
+    display: str  # how messages name it: a path, or `archive.zip!member`
+    path: str  # its path inside the archive or the configured folder, else its file name
+    project: ProjectName
+    story_id: int | None  # the attachment's story; None for a CSV
+    size: int | None
+    opener: Callable[[], BinaryIO]
+
+    def open(self, check_nul: bool = False) -> BinaryIO:
+        """A fresh binary stream; for CSVs, a NUL byte fails with the line it is on."""
+        return io.BufferedReader(GuardedReader(self.opener(), self.display, self.size, check_nul), CHUNK)
+
+
+class GuardedReader(io.RawIOBase):
+    """Counts the bytes read: stops past the declared size, and finds NUL bytes in CSVs."""
+
+    def __init__(self, raw: BinaryIO, display: str, limit: int | None, check_nul: bool) -> None:
+        self._raw, self._display, self._limit, self._check_nul = raw, display, limit, check_nul
+        self._read = 0
+        self._newlines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        self._read += size
+        if self._limit is not None and self._read > self._limit:
+            raise ExportError(self._display, f"inflates past its declared size of {self._limit} bytes")
+        if self._check_nul:
+            nul = data.find(b"\x00")
+            if nul >= 0:
+                line = self._newlines + data.count(b"\n", 0, nul) + 1
+                raise ExportError(self._display, "has a NUL byte: not a text CSV", line)
+            self._newlines += data.count(b"\n")
+        buffer[:size] = data
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def is_url(entry: str) -> bool:
+    return URL_SCHEME.match(entry) is not None
+
+
+def shown_url(url: str) -> str:
+    """The URL without user:password, query or fragment: a signed URL's query is a credential."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+@dataclass
+class ResolvedInputs:
+    """What the entries name: the files to read, the entries that failed, the files left alone."""
+
+    members: list[ExportMember] = field(default_factory=list)
+    problems: list[ExportError] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> Iterator[ResolvedInputs]:
+    """Every file the entries name, in order; archives stay open (and downloads on disk) until exit.
+
+    An entry that fails (missing, hostile, not downloadable) is a problem; the others still count.
+    """
+    with ExitStack() as stack:
+        resolved = ResolvedInputs()
+        for entry in entries:
+            try:
+                resolved.members += _entry_members(entry, url_allowed, stack, resolved.ignored)
+            except ExportError as problem:
+                resolved.problems.append(problem)
+            except OSError as error:  # an unreadable folder or file met while listing
+                where = str(error.filename or (shown_url(entry) if is_url(entry) else entry))
+                resolved.problems.append(ExportError(where, f"cannot be read ({error.strerror or error})"))
+        yield resolved
+
+
+def _entry_members(
+    entry: str, url_allowed: Callable[[str], bool], stack: ExitStack, ignored: list[str]
+) -> list[ExportMember]:
+    if is_url(entry):
+        return _file_members(_download(entry, url_allowed, stack), shown_url(entry), stack, ignored)
+    if GLOB_CHARACTERS.search(entry):
+        matches = sorted(glob.glob(os.path.expanduser(entry), recursive=True))
+        if not matches:
+            raise ExportError(entry, "the pattern matches no file")
+        return [member for match in matches for member in _path_members(Path(match), stack, ignored)]
+    return _path_members(Path(os.path.expanduser(entry)), stack, ignored)
+
+
+def _path_members(path: Path, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+    if path.is_dir():
+        return _folder_members(path, stack, ignored)
+    if not path.exists():
+        raise ExportError(str(path), "no such file or folder")
+    return _file_members(path, str(path), stack, ignored)
+
+
+def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+    try:
+        with path.open("rb") as file:
+            magic = file.read(4)
+    except OSError as error:
+        raise ExportError(display, f"cannot be opened ({error.strerror or error})") from None
+    if magic in ZIP_MAGIC:
+        return _archive_members(path, display, stack, ignored)
+    name = Path(urlsplit(display).path).name if is_url(display) else path.name
+    return [
+        ExportMember(
+            display=display,
+            path=name,
+            project=project_name(name),
+            story_id=None,
+            size=None,
+            opener=_file_opener(path),
+        )
+    ]
+
+
+def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+    """An unzipped export (or several): CSVs, ZIPs, and attachments in `<story id>/` folders."""
+    members: list[ExportMember] = []
+    root = root.resolve()
+    for directory, subdirectories, files in os.walk(root, onerror=_raise):
+        subdirectories.sort()
+        for name in sorted(files):
+            path = Path(directory, name)
+            relative = path.relative_to(root).as_posix()
+            folders = tuple(reversed(PurePosixPath(root.name, relative).parts[:-1]))
+            story_id = _story_folder(relative)
+            if story_id is not None:
+                size = path.stat().st_size
+                members.append(
+                    ExportMember(
+                        display=str(path),
+                        path=_attachment_path(relative),
+                        project=project_name(name, folders[1:] if len(folders) > 1 else folders),
+                        story_id=story_id,
+                        size=size,
+                        opener=_file_opener(path),
+                    )
+                )
+            elif name.lower().endswith(".zip"):
+                members += _archive_members(path, str(path), stack, ignored)
+            elif name.lower().endswith(".csv"):
+                members.append(
+                    ExportMember(
+                        display=str(path),
+                        path=relative,
+                        project=project_name(name, folders),
+                        story_id=None,
+                        size=None,
+                        opener=_file_opener(path),
+                    )
+                )
+            else:
+                ignored.append(str(path))
+    return members
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _file_opener(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: open(path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+
+
+def _story_folder(relative: str) -> int | None:
+    """The story id of an attachment: the file sits in a folder named by a bare story id."""
+    parts = PurePosixPath(relative).parts
+    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii():
+        return int(parts[-2])
+    return None
+
+
+def _attachment_path(relative: str) -> str:
+    """`<story id>/<file name>`: the same for a ZIP and for its unzipped folder."""
+    return "/".join(PurePosixPath(relative).parts[-2:])
+
+
+def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ExportError(display, f"is not a readable ZIP archive ({error})") from None
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    _refuse_hostile(infos, display)
+    archive_name = Path(urlsplit(display).path).name if is_url(display) else path.name
+    members: list[ExportMember] = []
+    for info in infos:
+        name = info.filename
+        story_id = _story_folder(name)
+        if story_id is None and not name.lower().endswith(".csv"):
+            ignored.append(f"{display}!{name}")
+            continue
+        folders = tuple(reversed(PurePosixPath(name).parts[:-1]))
+        members.append(
+            ExportMember(
+                display=f"{display}!{name}",
+                path=name if story_id is None else _attachment_path(name),
+                project=project_name(PurePosixPath(name).name, folders, archive_name),
+                story_id=story_id,
+                size=info.file_size,
+                opener=_member_opener(archive, info, f"{display}!{name}"),
+            )
+        )
+    return members
+
+
+def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str) -> Callable[[], BinaryIO]:
+    def opener() -> BinaryIO:
+        try:
+            return archive.open(info)  # type: ignore[return-value]
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
+            raise ExportError(display, f"cannot be read from the archive ({error})") from None
+
+    return opener
+
+
+def _refuse_hostile(infos: list[zipfile.ZipInfo], display: str) -> None:
+    if len(infos) > MAX_MEMBERS:
+        raise ExportError(display, f"refused: {len(infos)} files, more than the limit of {MAX_MEMBERS}")
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+            raise ExportError(display, f"refused: the member name {name!r} points outside the archive")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise ExportError(
+                display,
+                f"refused: {name!r} declares {info.file_size} bytes, "
+                f"more than the limit of {MAX_MEMBER_BYTES}",
+            )
+        if info.file_size > RATIO_CHECKED_ABOVE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ExportError(
+                display,
+                f"refused: {name!r} would inflate {info.file_size // max(info.compress_size, 1)} times "
+                f"(a zip bomb; the limit is {MAX_RATIO} times)",
+            )
+        total += info.file_size
+    if total > MAX_ARCHIVE_BYTES:
+        raise ExportError(
+            display, f"refused: {total} bytes uncompressed, more than the limit of {MAX_ARCHIVE_BYTES}"
+        )
+
+
+def _download(url: str, url_allowed: Callable[[str], bool], stack: ExitStack) -> Path:
+    """Streams the URL into a temporary file, deleted when the read ends; retries what may pass."""
+    shown = shown_url(url)
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tracker-export-")))
+    target = folder / (Path(urlsplit(url).path).name or "download")
+    problem = ""
+    for attempt in range(DOWNLOAD_ATTEMPTS):
+        if attempt:
+            time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+        try:
+            with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
+                if not url_allowed(response.url):
+                    raise ExportError(shown, "was redirected to a URL that is not https")
+                if response.status_code >= 500 or response.status_code == 429:
+                    problem = f"the server answered HTTP {response.status_code}"
+                    continue
+                if response.status_code != 200:
+                    raise ExportError(
+                        shown, f"cannot be downloaded: the server answered HTTP {response.status_code}"
+                    )
+                _save(response, target, shown)
+                return target
+        except requests.RequestException as error:
+            problem = f"the download failed ({type(error).__name__})"
+    raise ExportError(shown, f"cannot be downloaded after {DOWNLOAD_ATTEMPTS} attempts: {problem}")
+
+
+def _save(response: requests.Response, target: Path, shown: str) -> None:
+    written = 0
+    with target.open("wb") as file:
+        for chunk in response.iter_content(CHUNK):
+            written += len(chunk)
+            if written > MAX_DOWNLOAD_BYTES:
+                raise ExportError(
+                    shown, f"refused: larger than the download limit of {MAX_DOWNLOAD_BYTES} bytes"
+                )
+            file.write(chunk)
+    expected = response.headers.get("Content-Length")
+    if (
+        expected
+        and expected.isdigit()
+        and int(expected) != written
+        and "Content-Encoding" not in response.headers
+    ):
+        raise requests.ConnectionError(f"truncated: {written} of {expected} bytes")

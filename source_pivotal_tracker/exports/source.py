@@ -1,0 +1,299 @@
+"""The connector in export mode: spec, check, discover and read over Tracker's export files.
+
+A read goes through the inputs once, in order, and each stories CSV once for every selected
+stream: its records interleave, as the protocol allows. Labels, iterations and projects, which
+add up over many rows, come at the end. A file that cannot be read is reported by name (and
+line); the other files are still read, then the sync fails, so nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStateMessage,
+    AirbyteStream,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    FailureType,
+    Level,
+    Status,
+    StreamDescriptor,
+    SyncMode,
+    Type,
+)
+from airbyte_cdk.sources import Source
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as status_message
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from ..config_checks import url_follows_https_rule
+from ..source import load_manifest
+from ..stream_schemas import stream_schemas
+from .csv_format import HistoryLayout
+from .csv_rows import open_csv, reading
+from .errors import ExportError
+from .ids import ProjectName, project_id
+from .inputs import CHUNK, ExportMember, export_members
+from .records import STORY_STREAMS, HistoryRows, ProjectAggregates, Record, StoryRows
+
+EXPORT_STREAMS = (
+    "projects",
+    "stories",
+    "epics",
+    "releases",
+    "comments",
+    "tasks",
+    "blockers",
+    "labels",
+    "iterations",
+    "activity",
+    "attachments",
+)
+# The API streams' keys come from the manifest; attachments exist only in exports.
+ATTACHMENTS_PRIMARY_KEY = ["project_id", "path"]
+FROM_STORIES_CSV = {*STORY_STREAMS, "labels", "iterations"}
+
+
+def is_export_config(config: Mapping[str, Any]) -> bool:
+    return config.get("export_files") is not None and config.get("credentials") is None
+
+
+def primary_key(stream: str) -> list[str]:
+    if stream == "attachments":
+        return ATTACHMENTS_PRIMARY_KEY
+    return list(load_manifest()["definitions"]["streams"][stream]["primary_key"])
+
+
+class ExportSource(Source):
+    """Reads `export_files` (see docs/pivotal-tracker.md, "Reading exports")."""
+
+    check_config_against_spec = True
+    message_repository = None
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        spec = load_manifest()["spec"]
+        return ConnectorSpecification(
+            connectionSpecification=spec["connection_specification"],
+            documentationUrl=spec.get("documentation_url"),
+        )
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Every input exists, opens, and each of its CSVs has a Tracker header."""
+        try:
+            with export_members(list(config["export_files"]), _url_allowed) as resolved:
+                if resolved.problems:
+                    raise resolved.problems[0]
+                csvs = [member for member in resolved.members if member.story_id is None]
+                for member in csvs:
+                    with open_csv(member):
+                        pass
+                if not csvs:
+                    return _failed(
+                        "export_files names no CSV file: give a ZIP, a CSV or a folder holding one"
+                    )
+        except ExportError as error:
+            return _failed(f"Export file {error}")
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+        schemas = stream_schemas()
+        return AirbyteCatalog(
+            streams=[
+                AirbyteStream(
+                    name=name,
+                    json_schema=schemas[name],
+                    supported_sync_modes=[SyncMode.full_refresh],
+                    source_defined_primary_key=[[key] for key in primary_key(name)],
+                    is_resumable=False,
+                )
+                for name in EXPORT_STREAMS
+            ]
+        )
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        streams = [c.stream for c in catalog.streams if c.stream.name in EXPORT_STREAMS]
+        for configured in catalog.streams:
+            if configured.stream.name not in EXPORT_STREAMS:
+                yield _log(
+                    Level.WARN, f"Stream {configured.stream.name} cannot be read from exports: skipped"
+                )
+        sync = _Sync({stream.name for stream in streams})
+        for stream in streams:
+            yield status_message(stream, AirbyteStreamStatus.STARTED)
+        problems: list[ExportError] = []
+        with export_members(list(config["export_files"]), _url_allowed) as resolved:
+            problems += resolved.problems
+            for ignored in resolved.ignored:
+                yield _log(Level.INFO, f"Not part of a Tracker export, left alone: {ignored}")
+            for member in resolved.members:
+                try:
+                    yield from sync.member(member)
+                except ExportError as problem:
+                    problems.append(problem)
+        yield from sync.aggregates()
+        for stream in streams:
+            if problems:
+                yield status_message(stream, AirbyteStreamStatus.INCOMPLETE)
+            else:
+                if stream.name not in sync.running:
+                    yield status_message(stream, AirbyteStreamStatus.RUNNING)
+                yield status_message(stream, AirbyteStreamStatus.COMPLETE)
+        if problems:
+            for problem in problems:
+                yield problem.traced().as_airbyte_message()
+            raise AirbyteTracedException(
+                message=f"{len(problems)} export file(s) could not be read; the first: {problems[0]}",
+                internal_message="; ".join(str(problem) for problem in problems),
+                failure_type=FailureType.config_error,
+            )
+
+
+class _Sync:
+    """The state of one read: selected streams, projects seen, aggregates, streams running."""
+
+    def __init__(self, selected: set[str]) -> None:
+        self.selected = selected
+        self.running: set[str] = set()
+        self.projects: dict[int, ProjectName] = {}
+        self.aggregates_by_project: dict[int, ProjectAggregates] = {}
+
+    def _project(self, name: ProjectName) -> int:
+        identifier = project_id(name.name)
+        known = self.projects.get(identifier)
+        if known is None or (name.exported_at or "") > (known.exported_at or ""):
+            self.projects[identifier] = name
+        return identifier
+
+    def message(self, stream: str, data: Record, emitted_at: int) -> Iterator[AirbyteMessage]:
+        if stream not in self.running:
+            self.running.add(stream)
+            yield _running(stream)
+        yield AirbyteMessage(
+            type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at)
+        )
+
+    def member(self, member: ExportMember) -> Iterator[AirbyteMessage]:
+        project = self._project(member.project)
+        if member.story_id is not None:
+            if "attachments" in self.selected:
+                yield from self.message("attachments", _attachment(member, project), _now())
+            return
+        with open_csv(member) as opened:
+            layout, reader = opened.layout, opened.reader
+            if isinstance(layout, HistoryLayout):
+                if "activity" in self.selected:
+                    yield from self._history(member, HistoryRows(layout, project), reader)
+                return
+            if not self.selected & FROM_STORIES_CSV:
+                return
+            if layout.unknown:
+                yield _log(Level.WARN, f"{member.display}: columns not read: {', '.join(layout.unknown)}")
+            aggregates = self.aggregates_by_project.setdefault(project, ProjectAggregates())
+            rows = StoryRows(layout, project, self.selected, aggregates)
+            running, running_message = self.running, _running
+            before = reader.line_num
+            count = 0
+            for row in reader:
+                try:
+                    records = rows.records(row)
+                except ValueError as error:
+                    raise ExportError(member.display, str(error), before + 2) from None
+                if records:
+                    count += 1
+                    emitted_at = _now()
+                    for stream, data in records:
+                        if stream not in running:
+                            running.add(stream)
+                            yield running_message(stream)
+                        yield AirbyteMessage(
+                            type=Type.RECORD,
+                            record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
+                        )
+                before = reader.line_num
+        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
+
+    def _history(
+        self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
+    ) -> Iterator[AirbyteMessage]:
+        before = reader.line_num  # type: ignore[attr-defined]
+        for row in reader:
+            if any(row):
+                try:
+                    record = rows.record(row)
+                except ValueError as error:
+                    raise ExportError(member.display, str(error), before + 2) from None
+                yield from self.message("activity", record, _now())
+            before = reader.line_num  # type: ignore[attr-defined]
+
+    def aggregates(self) -> Iterator[AirbyteMessage]:
+        now = _now()
+        for project, aggregates in self.aggregates_by_project.items():
+            if "labels" in self.selected:
+                for record in aggregates.label_records(project):
+                    yield from self.message("labels", record, now)
+            if "iterations" in self.selected:
+                for record in aggregates.iteration_records(project):
+                    yield from self.message("iterations", record, now)
+        if "projects" in self.selected:
+            for identifier, name in self.projects.items():
+                record = {
+                    "kind": "project",
+                    "id": identifier,
+                    "name": name.name,
+                    "exported_at": name.exported_at,
+                }
+                yield from self.message("projects", record, now)
+
+
+def _attachment(member: ExportMember, project: int) -> Record:
+    digest = hashlib.sha256()
+    size = 0
+    with reading(member), member.open() as binary:
+        while chunk := binary.read(CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return {
+        "story_id": member.story_id,
+        "project_id": project,
+        "path": member.path,
+        "file_name": PurePosixPath(member.path).name,
+        "size": size,
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _url_allowed(url: str) -> bool:
+    return url_follows_https_rule(url, load_manifest()["spec"]["connection_specification"])
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _running(stream: str) -> AirbyteMessage:
+    return status_message(StreamDescriptor(name=stream), AirbyteStreamStatus.RUNNING)
+
+
+def _log(level: Level, message: str) -> AirbyteMessage:
+    return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=level, message=message))
+
+
+def _failed(message: str) -> AirbyteConnectionStatus:
+    return AirbyteConnectionStatus(status=Status.FAILED, message=message)

@@ -1,0 +1,164 @@
+"""What every request of the connector obeys, whoever answers it.
+
+- Timeouts: a server that accepts a connection and never answers must not hang a sync; a timed-out
+  request is retried as a transient error, then fails with a message that says so.
+- No redirects: ``requests`` would carry ``X-TrackerToken`` (a custom header it never strips) to
+  whatever host a redirect names, another port or plain http included. A token or password goes
+  only to the ``api_url`` the user configured, so a redirect is refused and reported.
+- One ceiling for every wait: a ``Retry-After`` of days, ``inf``, ``nan`` or a negative number
+  must neither stall nor crash a sync.
+- A broken answer is never cached: the CDK caches the parent stream's responses (GET /projects),
+  and a cut-off 200 in that cache would be served again to every retry.
+
+The CDK builds a requester per stream; ``guard_requesters`` makes its factory build each one
+with these rules, and the same functions serve the username/password sign-in (login.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import InitVar, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    HttpRequester as HttpRequesterModel,
+)
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+
+# Documented in the README: operators (and tests) shorten or lengthen these without a code change.
+TIMEOUT_ENV = "SOURCE_PIVOTAL_TRACKER_TIMEOUT_SECONDS"
+MAX_WAIT_ENV = "SOURCE_PIVOTAL_TRACKER_MAX_WAIT_SECONDS"
+CONNECT_TIMEOUT_SECONDS = 30.0
+# A page of 500 stories with their comments takes Tracker seconds; two minutes of silence is a hang.
+READ_TIMEOUT_SECONDS = 120.0
+# The CDK gives up retrying after 10 minutes in all; no single wait may take most of that.
+MAX_WAIT_SECONDS = 120.0
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+def timeouts() -> tuple[float, float]:
+    """(connect, read) timeouts of every request, in seconds."""
+    override = _seconds_from_env(TIMEOUT_ENV, 0.0)
+    if override:
+        return override, override
+    return CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
+
+
+def max_wait_seconds() -> float:
+    return _seconds_from_env(MAX_WAIT_ENV, MAX_WAIT_SECONDS)
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """The server's Retry-After in seconds, or None when it is missing or makes no sense."""
+    if response is None:
+        return None
+    raw = response.headers.get("Retry-After")
+    try:
+        value = float(raw) if raw is not None else math.nan
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def wait_seconds(response: requests.Response | None, attempt: int, factor: float = 1.0) -> float:
+    """How long to wait before retry number ``attempt``: Retry-After, else exponential backoff.
+
+    Both are bounded by one ceiling, so no answer of the server can make the connector sleep
+    for days.
+    """
+    wait = retry_after_seconds(response)
+    if wait is None:
+        wait = factor * 2.0 ** min(max(attempt, 1), 30)
+    return min(wait, max_wait_seconds())
+
+
+@dataclass
+class TrackerBackoff(BackoffStrategy):
+    """The CDK's backoff for the manifest: ``wait_seconds``, the one rule for every wait."""
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Mapping[str, Any] | None = None
+    factor: float = 1.0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.factor = float(self.factor)
+
+    def backoff_time(
+        self,
+        response_or_exception: requests.Response | requests.RequestException | None,
+        attempt_count: int,
+    ) -> float | None:
+        response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
+        return wait_seconds(response, attempt_count, self.factor)
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of a URL, never its credentials, path or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def redirect_refused(response: requests.Response) -> str:
+    """The user-facing message for a redirect the connector did not follow."""
+    target = response.headers.get("Location", "")
+    where = origin(requests.compat.urljoin(response.url or "", target)) if target else "an unnamed address"
+    return (
+        f"Pivotal Tracker at {origin(response.url or '')} answered HTTP {response.status_code}, a "
+        f"redirect to {where}. The connector follows no redirect, so that the API token or password "
+        "is sent only to the configured api_url: set api_url to the address the server redirects to."
+    )
+
+
+def redirect_response(
+    error_or_response: requests.Response | BaseException | None,
+) -> requests.Response | None:
+    """The redirect answer behind a refused redirect, or None."""
+    if isinstance(error_or_response, requests.TooManyRedirects):
+        return error_or_response.response
+    if isinstance(error_or_response, requests.Response) and error_or_response.is_redirect:
+        return error_or_response
+    return None
+
+
+def forbid_redirects(session: requests.Session) -> requests.Session:
+    """With no redirect allowed, requests raises TooManyRedirects before sending anything on."""
+    session.max_redirects = 0
+    return session
+
+
+def guard_requesters(factory: Any, cacheable: Callable[[requests.Response], bool]) -> None:
+    """Makes the CDK's component factory build every HttpRequester with these rules.
+
+    Timeouts go through the requester's own fields; redirects and the cache filter are settings of
+    the requests session the CDK keeps inside the requester, which it offers no option for. If a
+    CDK upgrade moves that session, this fails at the first stream built, not silently.
+    """
+    constructors = factory.PYDANTIC_MODEL_TO_CONSTRUCTOR
+    build = constructors[HttpRequesterModel]
+    connect, read = timeouts()
+
+    def guarded(model: HttpRequesterModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+        timed = model.copy(update={"connect_timeout_in_seconds": connect, "read_timeout_in_seconds": read})
+        requester = build(model=timed, config=config, **kwargs)
+        session = requester._http_client._session
+        forbid_redirects(session)
+        settings = getattr(session, "settings", None)
+        if settings is not None and hasattr(settings, "filter_fn"):
+            settings.filter_fn = cacheable
+        return requester
+
+    constructors[HttpRequesterModel] = guarded  # type: ignore[index]
