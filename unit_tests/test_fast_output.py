@@ -257,3 +257,24 @@ def test_closing_the_batches_early_writes_nothing_more() -> None:
     batches = fast_output._in_batches(iter([record({"id": 1}), record({"id": 2}), OTHERS["state"]]))
     assert len(next(batches).split("\n")) == 2
     batches.close()  # no RuntimeError: nothing is yielded on the way out
+
+
+def test_an_export_read_writes_what_the_cdk_entrypoint_writes(tmp_path: Path) -> None:
+    """The export reader's messages (every stream of a rich export) through both entrypoints' run()."""
+    from source_pivotal_tracker.exports.source import ExportSource
+    from unit_tests.exports.reading import catalog as export_catalog
+    from unit_tests.exports.test_exports_records import _rich_export
+
+    config_path, catalog_path = tmp_path / "config.json", tmp_path / "catalog.json"
+    config_path.write_text(json.dumps({"export_files": [str(_rich_export(tmp_path))]}))
+    catalog_path.write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(export_catalog())))
+    args = ["read", "--config", str(config_path), "--catalog", str(catalog_path)]
+    outputs = []
+    for entrypoint_class in (AirbyteEntrypoint, FastRecordEntrypoint):
+        entrypoint = entrypoint_class(ExportSource())
+        outputs.append(
+            [without_emitted_at(line) for line in lines_of(list(entrypoint.run(entrypoint.parse_args(args))))]
+        )
+    assert outputs[1] == outputs[0]
+    streams = {m["record"]["stream"] for m in outputs[1] if m["type"] == "RECORD"}
+    assert len(streams) > 5
