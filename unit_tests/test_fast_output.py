@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -186,33 +185,8 @@ def test_record_counts_and_state_stats_are_the_cdk_ones() -> None:
     assert ours[1] == [2.0, 1.0, 1.0, 1.0]
 
 
-def lines_of(strings: list[str]) -> list[str]:
-    return [line for string in strings for line in string.split("\n")]
-
-
-def test_batches_hold_every_line_in_order_and_end_at_other_messages() -> None:
-    messages = [record({"id": n}) for n in range(250)]
-    messages[120:120] = [OTHERS["state"], OTHERS["log"]]
-    messages.append(OTHERS["trace error"])
-    strings = list(fast_output._in_batches(messages))
-    assert lines_of(strings) == [AirbyteEntrypoint.airbyte_message_to_string(m) for m in messages]
-    sizes = [len(string.split("\n")) for string in strings]
-    assert sizes == [100, 20, 1, 1, 100, 30, 1]  # the state and the log alone, each after its records
-
-
-def test_records_read_before_a_failure_are_written_before_it() -> None:
-    def failing() -> Iterator[AirbyteMessage]:
-        yield record({"id": 1})
-        yield record({"id": 2})
-        raise RuntimeError("the read failed")
-
-    batches = fast_output._in_batches(failing())
-    assert lines_of([next(batches)]) == [record_to_string(record({"id": n})) for n in (1, 2)]
-    with pytest.raises(RuntimeError, match="the read failed"):
-        next(batches)
-
-
 def without_emitted_at(line: str) -> Any:
+    assert "\n" not in line  # one message per string, as run() writes it
     message = orjson.loads(line)
     for part in ("record", "trace", "control"):
         if part in message:
@@ -234,29 +208,11 @@ def test_a_read_writes_what_the_cdk_entrypoint_writes(tracker: TrackerFake) -> N
         for entrypoint_class in (AirbyteEntrypoint, FastRecordEntrypoint):
             with tempfile.TemporaryDirectory() as cache, _environ("REQUEST_CACHE_PATH", cache):
                 entrypoint = entrypoint_class(SourcePivotalTracker(catalog, config))
-                outputs.append(lines_of(list(entrypoint.run(entrypoint.parse_args(args)))))
+                outputs.append(list(entrypoint.run(entrypoint.parse_args(args))))
     cdk, ours = ([without_emitted_at(line) for line in output] for output in outputs)
     assert ours == cdk
     kinds = [message["type"] for message in ours]
     assert kinds.count("RECORD") == len(stories_body()) and "STATE" in kinds
-
-
-def test_records_read_before_an_exit_are_written_before_it() -> None:
-    def interrupted() -> Iterator[AirbyteMessage]:
-        yield record({"id": 1})
-        raise SystemExit(143)
-
-    batches = fast_output._in_batches(interrupted())
-    assert lines_of([next(batches)]) == [record_to_string(record({"id": 1}))]
-    with pytest.raises(SystemExit):
-        next(batches)
-
-
-def test_closing_the_batches_early_writes_nothing_more() -> None:
-    # Suspended where the records before a state were just given, still held as pending.
-    batches = fast_output._in_batches(iter([record({"id": 1}), record({"id": 2}), OTHERS["state"]]))
-    assert len(next(batches).split("\n")) == 2
-    batches.close()  # no RuntimeError: nothing is yielded on the way out
 
 
 def test_an_export_read_writes_what_the_cdk_entrypoint_writes(tmp_path: Path) -> None:
@@ -273,7 +229,7 @@ def test_an_export_read_writes_what_the_cdk_entrypoint_writes(tmp_path: Path) ->
     for entrypoint_class in (AirbyteEntrypoint, FastRecordEntrypoint):
         entrypoint = entrypoint_class(ExportSource())
         outputs.append(
-            [without_emitted_at(line) for line in lines_of(list(entrypoint.run(entrypoint.parse_args(args))))]
+            [without_emitted_at(line) for line in list(entrypoint.run(entrypoint.parse_args(args)))]
         )
     assert outputs[1] == outputs[0]
     streams = {m["record"]["stream"] for m in outputs[1] if m["type"] == "RECORD"}
