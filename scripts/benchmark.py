@@ -1,14 +1,19 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
-    .venv/bin/python scripts/benchmark.py peer|limit|memory|export|all [--rounds N] [--projects N]
-        [--stories N] [--latency-ms X] [--workers N]
+    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|all
+        [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N]
 
+startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
+        CDK 7 manifest (scripts/one_stream_manifest.yaml) under source-declarative-manifest,
+        beside a bare `python -c "import airbyte_cdk"`; target: each ratio <= 1.0.
+peer-small  as peer, 3 projects x 300 stories, 50 ms per request; target: ours >= 60x faster.
 peer    a full sync of the streams both have, ours vs airbyte-source-pivotal-tracker==0.2.12
-        (20 projects x 1,000 stories, 50 ms per request); target: ours >= 50x faster, and every
+        (20 projects x 1,000 stories, 50 ms per request); target: ours >= 100x faster, and every
         record the peer delivers delivered by ours too.
 limit   stories only, no latency: ours vs a minimal CDK 7 manifest (scripts/minimal_manifest.yaml)
-        vs a plain requests + orjson loop; target: ours >= 0.9x the minimal manifest's records/s,
-        and the fewest requests (one page request per 500 stories, projects once).
+        vs a plain requests + orjson loop; targets: ours >= 0.9x the minimal manifest's records/s,
+        ours once streaming >= 0.6x the plain loop's records/s, and the fewest requests (one page
+        request per 500 stories, projects once).
 memory  peak RSS of ours reading 20 x 10,000 stories and tenfold less; target <= 150 MB, flat.
 export  ours reading a generated export ZIP of 100,000 stories (with comments, tasks, history and
         attachments; every stream) vs a plain csv.reader + orjson loop building the same records
@@ -35,6 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench.peer import PEER_STREAMS, PRIMARY_KEYS, prepare_peer  # noqa: E402
 from bench.runner import Run, Summary, measure  # noqa: E402
+from bench.startup import (  # noqa: E402
+    BARE_IMPORT,
+    COMMANDS,
+    one_stream_commands,
+    our_commands,
+    time_rounds,
+)
 
 from integration_tests.harness import (  # noqa: E402
     CONNECTOR,
@@ -140,9 +152,52 @@ def request_targets(run: Run, projects: int, stories: int, with_stories: bool = 
     return targets
 
 
-def peer_mode(args: argparse.Namespace) -> list[Target]:
+def startup_mode(args: argparse.Namespace) -> list[Target]:
+    latency = 0.0 if args.latency_ms is None else args.latency_ms
+    projects, stories = args.projects or 3, args.stories or 300
+    count = max(args.rounds, 5)  # a second each: more rounds for steadier medians
+    print(f"\n== startup: {', '.join(COMMANDS)}; {projects} projects, {latency} ms, {count} rounds")
+    with sandbox(projects, stories, latency) as server, tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        ours_args = ours(server, workdir, ("projects",), args.workers)
+        config, catalog = ours_args[3], ours_args[5]
+        timed = time_rounds(
+            {
+                "ours": our_commands(CONNECTOR, config, catalog),
+                "one-stream manifest": one_stream_commands(
+                    BIN, SCRIPTS / "one_stream_manifest.yaml", config, catalog
+                ),
+            },
+            count,
+        )
+    bare = timed["bare"][BARE_IMPORT].median
+    print(f"\n{'command':<16}{'ours s':>10}{'one-stream s':>14}{'ratio':>8}{BARE_IMPORT + ' s':>24}")
+    targets: list[Target] = []
+    for command in COMMANDS:
+        mine, floor = timed["ours"][command], timed["one-stream manifest"][command]
+        ratio = mine.median / floor.median
+        print(f"{command:<16}{mine.median:>10.3f}{floor.median:>14.3f}{ratio:>8.2f}{bare:>24.3f}")
+        failures = mine.failures + floor.failures
+        targets.append(
+            (
+                f"{command}: ours <= the one-stream manifest",
+                ratio <= 1.0 and not failures,
+                f"{ratio:.2f} ({mine.median:.3f} s vs {floor.median:.3f} s; bare import {bare:.3f} s)"
+                + (f"; FAILED runs: {failures[:1]}" if failures else ""),
+            )
+        )
+    return targets
+
+
+def peer_small_mode(args: argparse.Namespace) -> list[Target]:
+    return peer_mode(args, default_projects=3, default_stories=300, target=60)
+
+
+def peer_mode(
+    args: argparse.Namespace, default_projects: int = 20, default_stories: int = 1000, target: int = 100
+) -> list[Target]:
     latency = 50.0 if args.latency_ms is None else args.latency_ms
-    projects, stories = args.projects or 20, args.stories or 1000
+    projects, stories = args.projects or default_projects, args.stories or default_stories
     print(
         f"\n== peer: {projects} projects x {stories} stories, {latency} ms per request, {args.rounds} rounds"
     )
@@ -175,8 +230,8 @@ def peer_mode(args: argparse.Namespace) -> list[Target]:
     speedup = peer.wall / mine.wall
     return [
         (
-            "ours >= 50x faster than the peer",
-            speedup >= 50,
+            f"{projects} x {stories}: ours >= {target}x faster than the peer",
+            speedup >= target,
             f"{speedup:.1f}x ({mine.wall:.2f} s vs {peer.wall:.2f} s)",
         ),
         ("ours delivers every record the peer does", covered and mine.consistent, "see the per-stream table"),
@@ -207,15 +262,26 @@ def limit_mode(args: argparse.Namespace) -> list[Target]:
     mine, floor = result["ours"], result["minimal CDK manifest"]
     print_table("limit: stories, full refresh, no added latency", list(result.values()))
     ratio, streaming = mine.rate / floor.rate, mine.streaming_rate / floor.streaming_rate
-    plain_ratio = mine.rate / result["requests+orjson"].rate
+    plain = result["requests+orjson"]
+    plain_ratio = mine.rate / plain.rate
+    # The issue's measure (README): ours once streaming against the plain loop's whole run, whose
+    # start-up is a few hundredths of a second; the plain loop's own streaming rate, over a
+    # fraction of a second, swings too much to compare with.
+    plain_streaming = mine.streaming_rate / plain.rate
     print(
-        f"\nours / minimal manifest: {ratio:.2f} (streaming {streaming:.2f}); ours / plain: {plain_ratio:.2f}"
+        f"\nours / minimal manifest: {ratio:.2f} (streaming {streaming:.2f}); "
+        f"ours / plain: {plain_ratio:.2f} (ours streaming / plain: {plain_streaming:.2f})"
     )
     return [
         (
             "ours >= 0.9x the minimal manifest's rec/s",
             ratio >= 0.9,
             f"{ratio:.2f} ({mine.rate:.0f} vs {floor.rate:.0f} rec/s)",
+        ),
+        (
+            "ours once streaming >= 0.6x the plain loop's rec/s",
+            plain_streaming >= 0.6,
+            f"{plain_streaming:.2f} ({mine.streaming_rate:.0f} vs {plain.rate:.0f} rec/s)",
         ),
         *request_targets(mine.last, projects, stories),
     ]
@@ -356,16 +422,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["peer", "limit", "memory", "export", "all"])
+    parser.add_argument("mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "all"])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--projects", type=int, help="default 20")
+    parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
     parser.add_argument(
-        "--stories", type=int, help="per project; default 1,000 (memory: 10,000; export: 100,000)"
+        "--stories",
+        type=int,
+        help="per project; default 1,000 (memory: 10,000; export: 100,000; startup, peer-small: 300)",
     )
     parser.add_argument("--latency-ms", type=float, help="default 50 for peer, 0 otherwise")
     parser.add_argument("--workers", type=int, help="our num_workers (default: the connector's own)")
     args = parser.parse_args(argv)
-    modes = {"peer": peer_mode, "limit": limit_mode, "memory": memory_mode, "export": export_mode}
+    modes = {
+        "startup": startup_mode,
+        "peer-small": peer_small_mode,
+        "peer": peer_mode,
+        "limit": limit_mode,
+        "memory": memory_mode,
+        "export": export_mode,
+    }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")
     targets = [target for mode in chosen for target in modes[mode](args)]

@@ -9,7 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -22,6 +21,9 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
 )
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    InlineSchemaLoader as InlineSchemaLoaderModel,
+)
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     SimpleRetriever as SimpleRetrieverModel,
 )
 
@@ -30,6 +32,12 @@ from .failure_summary import honest_failure_type
 from .http_safety import guard_requesters
 from .input_checks import check_catalog, check_state, warn_unmatched_project_ids
 from .login import signed_in
+from .manifest_loading import (
+    manifest_with_placeholders,
+    parsed_manifest,
+    schema_for,
+    unvalidated_construction,
+)
 from .project_state import emit_state_per_project
 from .stream_schemas import stream_schemas
 
@@ -43,9 +51,11 @@ logger = logging.getLogger("airbyte")
 def load_manifest() -> dict[str, Any]:
     """manifest.yaml with the stream schemas of schemas/*.json filled into its `schemas` map.
 
-    One JSON file per stream keeps the manifest readable (stream_schemas.py).
+    One JSON file per stream keeps the manifest readable (stream_schemas.py). This is the
+    manifest as a generic CDK runner would take it; the source itself is built from
+    manifest_for(), which keeps the schemas out of the CDK's copying (manifest_loading.py).
     """
-    manifest = yaml.safe_load((PACKAGE_DIR / "manifest.yaml").read_text())
+    manifest = copy.deepcopy(parsed_manifest())
     manifest["schemas"] = copy.deepcopy(stream_schemas())
     return manifest
 
@@ -57,7 +67,7 @@ def manifest_for(catalog: ConfiguredAirbyteCatalog | None) -> dict[str, Any]:
     every record (half of the connector's work per record); a full refresh reads everything and
     has no use for it. Without a catalog (spec, check, discover) the manifest is whole.
     """
-    manifest = copy.deepcopy(load_manifest())
+    manifest = manifest_with_placeholders()
     full_refresh = {
         configured.stream.name
         for configured in (catalog.streams if catalog else [])
@@ -71,7 +81,7 @@ def manifest_for(catalog: ConfiguredAirbyteCatalog | None) -> dict[str, Any]:
 
 
 def spec_defaults() -> Mapping[str, Any]:
-    properties = load_manifest()["spec"]["connection_specification"]["properties"]
+    properties = parsed_manifest()["spec"]["connection_specification"]["properties"]
     return {name: prop["default"] for name, prop in properties.items() if "default" in prop}
 
 
@@ -95,14 +105,16 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         check_state(state)
-        super().__init__(
-            source_config=manifest_for(catalog),
-            catalog=catalog,
-            config=with_defaults(config),
-            state=state,
-            **kwargs,
-        )
+        with unvalidated_construction():
+            super().__init__(
+                source_config=manifest_for(catalog),
+                catalog=catalog,
+                config=with_defaults(config),
+                state=state,
+                **kwargs,
+            )
         self._build_tracker_retrievers()
+        self._build_schema_loaders()
         guard_requesters(self._constructor, cacheable)
         emit_state_per_project(self._constructor)
         # The CDK queues up to 10,000 records for the main thread, which writes them out; workers
@@ -136,6 +148,27 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
 
         constructors[SimpleRetrieverModel] = build  # type: ignore[index]
 
+    def _build_schema_loaders(self) -> None:
+        """InlineSchemaLoaders get the real schema where the manifest holds a placeholder."""
+        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
+        build_inline = constructors[InlineSchemaLoaderModel]
+
+        def build(model: InlineSchemaLoaderModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+            schema = schema_for(model.schema_)
+            if schema is not None:
+                model = model.copy(update={"schema_": schema})
+            return build_inline(model=model, config=config, **kwargs)
+
+        constructors[InlineSchemaLoaderModel] = build  # type: ignore[index]
+
+    def _validate_source(self) -> None:
+        """Not at every start: the manifest is part of the package, and a test validates it.
+
+        The CDK validates the manifest against its component schema, a 200 kB YAML file it parses
+        first; the two took a tenth of a second of every command. unit_tests/test_manifest_loading.py
+        runs the CDK's own validation on every manifest this source can be built from.
+        """
+
     def read(
         self,
         logger: logging.Logger,
@@ -143,10 +176,24 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        check_catalog(catalog, load_manifest()["definitions"]["streams"])
+        check_catalog(catalog, parsed_manifest()["definitions"]["streams"])
         self._sign_in()
         self._fetch_projects_once()
-        yield from honest_failure_type(super().read(logger, config, catalog, state))
+        yield from honest_failure_type(self._read_catalog_streams(catalog))
+
+    def _read_catalog_streams(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
+        """ConcurrentDeclarativeSource.read, building only the streams the catalog names.
+
+        The CDK's read builds all fourteen streams (each child with its own parent projects
+        stream and request cache) and then picks the catalog's: most of the start-up of a
+        one-stream read. A name that is not a stream of the manifest falls back to the CDK's
+        way, which reports that stream INCOMPLETE.
+        """
+        names = [configured.stream.name for configured in catalog.streams]
+        streams = self._streams_by_name(names) or self.streams(config=self._config)
+        selected = self._select_streams(streams=streams, configured_catalog=catalog)
+        if selected:  # the CDK's concurrent read loops forever on no streams
+            yield from self._concurrent_source.read(selected)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         self._sign_in()
