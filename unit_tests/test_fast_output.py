@@ -186,8 +186,10 @@ def test_record_counts_and_state_stats_are_the_cdk_ones() -> None:
     assert ours[1] == [2.0, 1.0, 1.0, 1.0]
 
 
-def lines_of(strings: list[str]) -> list[str]:
-    return [line for string in strings for line in string.split("\n")]
+def lines_of(strings: list[Any]) -> list[str]:
+    """The lines of what run() gives; an export read's runs of records come as bytes."""
+    texts = [string.decode() if isinstance(string, bytes) else string for string in strings]
+    return [line for text in texts for line in text.split("\n")]
 
 
 def test_batches_hold_every_line_in_order_and_end_at_other_messages() -> None:
