@@ -12,7 +12,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -289,7 +288,8 @@ def _attachment(member: ExportMember, project: int) -> Record:
         "story_id": member.story_id,
         "project_id": project,
         "path": member.path,
-        "file_name": PurePosixPath(member.path).name,
+        # `<story id>/<name>` (inputs._attachment_path); pathlib would intern every name.
+        "file_name": member.path.rpartition("/")[2],
         "size": size,
         "sha256": digest.hexdigest(),
     }
