@@ -416,7 +416,7 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
     print(
         f"peak RSS medians, {small} -> {stories} stories: ours {little.median_rss_mb:.1f} -> "
         f"{mine.median_rss_mb:.1f} MB (+{growth:.1f}), plain loop {little_limit.median_rss_mb:.1f} -> "
-        f"{limit.median_rss_mb:.1f} MB (+{limit_growth:.1f}; zipfile's central directory grows alike)"
+        f"{limit.median_rss_mb:.1f} MB (+{limit_growth:.1f})"
     )
     return [
         (
