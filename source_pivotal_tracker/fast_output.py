@@ -108,36 +108,23 @@ def _plain_record(message: AirbyteMessage) -> bool:
 
 
 def _in_batches(messages: Iterable[AirbyteMessage]) -> Iterator[str]:
-    """The messages' lines; runs of up to BATCH records as one string of several lines."""
-    return _batched(_message_lines(messages))
-
-
-def _message_lines(messages: Iterable[AirbyteMessage]) -> Iterator[bytes | str]:
-    for message in messages:
-        line = _record_bytes(message) if message.type is Type.RECORD else None
-        yield line if line is not None else AirbyteEntrypoint.airbyte_message_to_string(message)
-
-
-def _batched(lines: Iterable[bytes | str], encoded: bool = False) -> Iterator[Any]:
-    """Lines as strings to write: runs of up to BATCH record lines (bytes) joined into one.
+    """The messages' lines; runs of up to BATCH records as one string of several lines.
 
     Each string costs the main thread a locked write into the CDK's print buffer, as much again
-    as serializing a record. A run of records ends at any other message (a str: a state, a
-    status, a log), so every message still comes out in order, and records never wait behind a
-    state. A run is decoded once, not each record; `encoded` leaves runs as bytes, for
-    write_records.
+    as serializing a record. A run of records ends at any other message (a state, a status, a
+    log), so every message still comes out in order, and records never wait behind a state.
     """
-    join = b"\n".join if encoded else _joined_text
-    pending: list[bytes] = []
+    pending: list[str] = []
     try:
-        for line in lines:
-            if type(line) is bytes:
+        for message in messages:
+            line = record_to_string(message)
+            if message.type is Type.RECORD:
                 pending.append(line)
                 if len(pending) < BATCH:
                     continue
-                line = join(pending)
+                line = "\n".join(pending)
             elif pending:
-                yield join(pending)
+                yield "\n".join(pending)
             pending.clear()
             yield line
     except GeneratorExit:
@@ -146,14 +133,38 @@ def _batched(lines: Iterable[bytes | str], encoded: bool = False) -> Iterator[An
         # The records read before a failure (or a signal's exit) are written before it, as the
         # CDK's print buffer would have them.
         if pending:
-            yield join(pending)
+            yield "\n".join(pending)
         raise
     if pending:
-        yield join(pending)
+        yield "\n".join(pending)
 
 
-def _joined_text(lines: list[bytes]) -> str:
-    return b"\n".join(lines).decode()
+def _encoded_batches(lines: Iterable[bytes | str]) -> Iterator[bytes | str]:
+    """_in_batches for a read of read_items: runs of RECORD lines (bytes) joined as bytes.
+
+    They go to write_records, not through the CDK's print buffer; any other message (a str)
+    ends a run. Apart from _in_batches so that the API path stays as it was measured.
+    """
+    pending: list[bytes] = []
+    try:
+        for line in lines:
+            if type(line) is bytes:
+                pending.append(line)
+                if len(pending) < BATCH:
+                    continue
+                line = b"\n".join(pending)
+            elif pending:
+                yield b"\n".join(pending)
+            pending.clear()
+            yield line
+    except GeneratorExit:
+        raise  # closed by the consumer: nothing may be yielded any more
+    except BaseException:
+        if pending:  # as in _in_batches: what was read before a failure is written before it
+            yield b"\n".join(pending)
+        raise
+    if pending:
+        yield b"\n".join(pending)
 
 
 def write_records(lines: bytes) -> None:
@@ -215,7 +226,7 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
                     yield from _in_batches(self.read(source_spec, config, catalog, state))
                 else:
                     items = self._item_lines(read_items, source_spec, config, catalog, state)
-                    yield from _batched(items, encoded=True)  # runs of records as bytes: write_records
+                    yield from _encoded_batches(items)  # runs of records as bytes: write_records
         finally:
             yield from [
                 self.airbyte_message_to_string(queued) for queued in self._emit_queued_messages(self.source)
