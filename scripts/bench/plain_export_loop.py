@@ -26,6 +26,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
@@ -44,6 +45,14 @@ def iso_date(text: str) -> str | None:
     month, day, year = text.replace(",", "").split()
     value = _DATES[text] = f"{int(year):04d}-{MONTHS[month]:02d}-{int(day):02d}T00:00:00Z"
     return value
+
+
+def next_day(text: str) -> str | None:
+    """Iteration End is the iteration's last day; the API's finish is the day after."""
+    last = iso_date(text)
+    return (
+        None if last is None else (date.fromisoformat(last[:10]) + timedelta(days=1)).isoformat() + last[10:]
+    )
 
 
 def stable_id(text: str) -> int:
@@ -240,7 +249,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                     "project_id": project_id,
                     "number": int(number),
                     "start": iso_date(row[index["iteration start"]]),
-                    "finish": iso_date(row[index["iteration end"]]),
+                    "finish": next_day(row[index["iteration end"]]),
                     "story_ids": [],
                 }
             iteration["story_ids"].append(story_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 # Long comment threads and descriptions can pass csv's default of 131,072 characters per cell.
 # A bound (not sys.maxsize) keeps one broken quote from swallowing a whole file into one cell.
@@ -166,6 +166,14 @@ def parse_date(value: str) -> str | None:
             _DATE_CACHE.clear()
         _DATE_CACHE[value] = cached
     return cached
+
+
+def day_after(timestamp: str | None) -> str | None:
+    """The timestamp one day later: an export's `Iteration End` (the iteration's last day, e.g.
+    Monday Nov 16 to Sunday Nov 22) as the API's `finish`, the moment the next iteration starts."""
+    if timestamp is None:
+        return None
+    return (date.fromisoformat(timestamp[:10]) + timedelta(days=1)).isoformat() + timestamp[10:]
 
 
 def _parse_timestamp(value: str) -> str:

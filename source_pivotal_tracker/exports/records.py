@@ -15,6 +15,7 @@ from ..stream_schemas import stream_schemas
 from .csv_format import (
     HistoryLayout,
     StoriesLayout,
+    day_after,
     parse_comment,
     parse_date,
     parse_int,
@@ -223,7 +224,7 @@ class StoryRows:
                     self.aggregates.add_to_iteration(number, story_id, None, None)
                 else:
                     start = parse_date(row[columns["iteration_start"]])
-                    finish = parse_date(row[columns["iteration_end"]])
+                    finish = day_after(parse_date(row[columns["iteration_end"]]))
                     self.aggregates.add_to_iteration(number, story_id, start, finish)
         return out
 
