@@ -27,7 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
 from .exports import ExportSource, is_export_config
-from .fast_output import FastRecordEntrypoint
+from .fast_output import FastRecordEntrypoint, write_records
 from .gc_pause import pause_collection, resume_collection
 from .signals import stop_on_signals
 from .source import SourcePivotalTracker
@@ -137,6 +137,9 @@ def run() -> None:
     parsed = entrypoint.parse_args(args)
     with PRINT_BUFFER:
         for message in entrypoint.run(parsed):
+            if type(message) is bytes:  # RECORD lines of an export read (fast_output.py)
+                write_records(message)
+                continue
             # One write per message: threads must not interleave a message and its newline.
             # sys.stdout is the CDK's PRINT_BUFFER here; print() would write twice (text, end).
-            sys.stdout.write(message + "\n")
+            sys.stdout.write(message + "\n")  # type: ignore[operator]

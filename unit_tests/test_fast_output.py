@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,36 @@ def test_record_counts_and_state_stats_are_the_cdk_ones() -> None:
     assert ours[1] == [2.0, 1.0, 1.0, 1.0]
 
 
+def lines_of(strings: list[Any]) -> list[str]:
+    """The lines of what run() gives; an export read's runs of records come as bytes."""
+    texts = [string.decode() if isinstance(string, bytes) else string for string in strings]
+    return [line for text in texts for line in text.split("\n")]
+
+
+def test_export_runs_hold_every_line_in_order_and_end_at_other_messages() -> None:
+    lines: list[bytes | str] = [b'{"id":%d}' % n for n in range(250)]
+    lines[120:120] = ["a state", "a log"]
+    lines.append("a trace")
+
+    strings = list(fast_output._encoded_batches(lines))
+
+    assert lines_of(strings) == lines_of(lines)
+    sizes = [len(lines_of([string])) for string in strings]
+    assert sizes == [100, 20, 1, 1, 100, 30, 1]  # the state and the log alone, each after its records
+
+
+def test_export_records_read_before_a_failure_are_written_before_it() -> None:
+    def failing() -> Iterator[bytes | str]:
+        yield b'{"id":1}'
+        yield b'{"id":2}'
+        raise RuntimeError("the read failed")
+
+    runs = fast_output._encoded_batches(failing())
+    assert lines_of([next(runs)]) == ['{"id":1}', '{"id":2}']
+    with pytest.raises(RuntimeError, match="the read failed"):
+        next(runs)
+
+
 def without_emitted_at(line: str) -> Any:
     assert "\n" not in line  # one message per string, as run() writes it
     message = orjson.loads(line)
@@ -229,7 +260,7 @@ def test_an_export_read_writes_what_the_cdk_entrypoint_writes(tmp_path: Path) ->
     for entrypoint_class in (AirbyteEntrypoint, FastRecordEntrypoint):
         entrypoint = entrypoint_class(ExportSource())
         outputs.append(
-            [without_emitted_at(line) for line in list(entrypoint.run(entrypoint.parse_args(args)))]
+            [without_emitted_at(line) for line in lines_of(list(entrypoint.run(entrypoint.parse_args(args))))]
         )
     assert outputs[1] == outputs[0]
     streams = {m["record"]["stream"] for m in outputs[1] if m["type"] == "RECORD"}

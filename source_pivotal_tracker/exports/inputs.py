@@ -13,11 +13,12 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, overload
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -103,13 +104,22 @@ def shown_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+# The files of an entry in order: lists, and each archive's ArchiveMembers.
+Members = Sequence[ExportMember]
+
+
 @dataclass
 class ResolvedInputs:
     """What the entries name: the files to read, the entries that failed, the files left alone."""
 
-    members: list[ExportMember] = field(default_factory=list)
+    groups: list[Members] = field(default_factory=list)
     problems: list[ExportError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+
+    @property
+    def members(self) -> Iterator[ExportMember]:
+        """Every file, in order; an archive's members are made as they are reached."""
+        return chain.from_iterable(self.groups)
 
 
 @contextmanager
@@ -122,7 +132,7 @@ def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> It
         resolved = ResolvedInputs()
         for entry in entries:
             try:
-                resolved.members += _entry_members(entry, url_allowed, stack, resolved.ignored)
+                resolved.groups += _entry_members(entry, url_allowed, stack, resolved.ignored)
             except ExportError as problem:
                 resolved.problems.append(problem)
             except OSError as error:  # an unreadable folder or file met while listing
@@ -133,18 +143,18 @@ def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> It
 
 def _entry_members(
     entry: str, url_allowed: Callable[[str], bool], stack: ExitStack, ignored: list[str]
-) -> list[ExportMember]:
+) -> list[Members]:
     if is_url(entry):
         return _file_members(_download(entry, url_allowed, stack), shown_url(entry), stack, ignored)
     if GLOB_CHARACTERS.search(entry):
         matches = sorted(glob.glob(os.path.expanduser(entry), recursive=True))
         if not matches:
             raise ExportError(entry, "the pattern matches no file")
-        return [member for match in matches for member in _path_members(Path(match), stack, ignored)]
+        return [group for match in matches for group in _path_members(Path(match), stack, ignored)]
     return _path_members(Path(os.path.expanduser(entry)), stack, ignored)
 
 
-def _path_members(path: Path, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+def _path_members(path: Path, stack: ExitStack, ignored: list[str]) -> list[Members]:
     if path.is_dir():
         return _folder_members(path, stack, ignored)
     if not path.exists():
@@ -152,30 +162,33 @@ def _path_members(path: Path, stack: ExitStack, ignored: list[str]) -> list[Expo
     return _file_members(path, str(path), stack, ignored)
 
 
-def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[Members]:
     try:
         with path.open("rb") as file:
             magic = file.read(4)
     except OSError as error:
         raise ExportError(display, f"cannot be opened ({error.strerror or error})") from None
     if magic in ZIP_MAGIC:
-        return _archive_members(path, display, stack, ignored)
+        return [_archive_members(path, display, stack, ignored)]
     name = Path(urlsplit(display).path).name if is_url(display) else path.name
     return [
-        ExportMember(
-            display=display,
-            path=name,
-            project=project_name(name),
-            story_id=None,
-            size=None,
-            opener=_file_opener(path),
-        )
+        [
+            ExportMember(
+                display=display,
+                path=name,
+                project=project_name(name),
+                story_id=None,
+                size=None,
+                opener=_file_opener(path),
+            )
+        ]
     ]
 
 
-def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Members]:
     """An unzipped export (or several): CSVs, ZIPs, and attachments in `<story id>/` folders."""
     members: list[ExportMember] = []
+    groups: list[Members] = [members]
     root = root.resolve()
     for directory, subdirectories, files in os.walk(root, onerror=_raise):
         subdirectories.sort()
@@ -197,7 +210,8 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Ex
                     )
                 )
             elif name.lower().endswith(".zip"):
-                members += _archive_members(path, str(path), stack, ignored)
+                members = []
+                groups += [_archive_members(path, str(path), stack, ignored), members]
             elif name.lower().endswith(".csv"):
                 members.append(
                     ExportMember(
@@ -211,7 +225,7 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Ex
                 )
             else:
                 ignored.append(str(path))
-    return members
+    return groups
 
 
 def _raise(error: OSError) -> None:
@@ -224,7 +238,7 @@ def _file_opener(path: Path) -> Callable[[], BinaryIO]:
 
 def _story_folder(relative: str) -> int | None:
     """The story id of an attachment: the file sits in a folder named by a bare story id."""
-    parts = PurePosixPath(relative).parts
+    parts = _parts(relative)
     if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii():
         return int(parts[-2])
     return None
@@ -232,10 +246,19 @@ def _story_folder(relative: str) -> int | None:
 
 def _attachment_path(relative: str) -> str:
     """`<story id>/<file name>`: the same for a ZIP and for its unzipped folder."""
-    return "/".join(PurePosixPath(relative).parts[-2:])
+    return "/".join(_parts(relative)[-2:])
 
 
-def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[ExportMember]:
+def _parts(relative: str) -> list[str]:
+    """PurePosixPath(relative).parts without a root, and without interning every part.
+
+    pathlib interns each part (sys.intern): for every member name of a large archive, that grew
+    the interpreter's table of interned strings by ~2 MB, never given back.
+    """
+    return [part for part in relative.split("/") if part and part != "."]
+
+
+def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> ArchiveMembers:
     try:
         archive = stack.enter_context(zipfile.ZipFile(path))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
@@ -243,25 +266,59 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
     infos = [info for info in archive.infolist() if not info.is_dir()]
     _refuse_hostile(infos, display)
     archive_name = Path(urlsplit(display).path).name if is_url(display) else path.name
-    members: list[ExportMember] = []
+    kept: list[zipfile.ZipInfo] = []
     for info in infos:
         name = info.filename
-        story_id = _story_folder(name)
-        if story_id is None and not name.lower().endswith(".csv"):
+        if _story_folder(name) is None and not name.lower().endswith(".csv"):
             ignored.append(f"{display}!{name}")
-            continue
-        folders = tuple(reversed(PurePosixPath(name).parts[:-1]))
-        members.append(
-            ExportMember(
-                display=f"{display}!{name}",
-                path=name if story_id is None else _attachment_path(name),
-                project=project_name(PurePosixPath(name).name, folders, archive_name),
-                story_id=story_id,
-                size=info.file_size,
-                opener=_member_opener(archive, info, f"{display}!{name}"),
-            )
+        else:
+            kept.append(info)
+    return ArchiveMembers(archive, display, archive_name, kept)
+
+
+class ArchiveMembers(Sequence[ExportMember]):
+    """An archive's CSVs and attachments, each ExportMember made when it is reached.
+
+    An export of 100,000 stories holds some 12,000 attachments: made up front, their members
+    (names, projects, openers) held ~15 MB until the end of the read, and grew with the export.
+    The archive's own ZipInfo list (zipfile's central directory) is all that stays.
+    """
+
+    def __init__(
+        self, archive: zipfile.ZipFile, display: str, archive_name: str, infos: list[zipfile.ZipInfo]
+    ):
+        self._archive, self._display, self._archive_name, self._infos = archive, display, archive_name, infos
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    @overload
+    def __getitem__(self, index: int) -> ExportMember: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ExportMember]: ...
+
+    def __getitem__(self, index: int | slice) -> ExportMember | list[ExportMember]:
+        if isinstance(index, slice):
+            return [self._member(info) for info in self._infos[index]]
+        return self._member(self._infos[index])
+
+    def __iter__(self) -> Iterator[ExportMember]:
+        return map(self._member, self._infos)
+
+    def _member(self, info: zipfile.ZipInfo) -> ExportMember:
+        name = info.filename
+        story_id = _story_folder(name)
+        parts = _parts(name)
+        folders = tuple(reversed(parts[:-1]))
+        return ExportMember(
+            display=f"{self._display}!{name}",
+            path=name if story_id is None else _attachment_path(name),
+            project=project_name(parts[-1] if parts else "", folders, self._archive_name),
+            story_id=story_id,
+            size=info.file_size,
+            opener=_member_opener(self._archive, info, f"{self._display}!{name}"),
         )
-    return members
 
 
 def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str) -> Callable[[], BinaryIO]:
@@ -280,7 +337,7 @@ def _refuse_hostile(infos: list[zipfile.ZipInfo], display: str) -> None:
     total = 0
     for info in infos:
         name = info.filename
-        parts = PurePosixPath(name.replace("\\", "/")).parts
+        parts = _parts(name.replace("\\", "/"))
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
             raise ExportError(display, f"refused: the member name {name!r} points outside the archive")
         if info.file_size > MAX_MEMBER_BYTES:

@@ -7,6 +7,7 @@ is plain indexing into the row: column positions are resolved once per file (Sto
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from ..stream_schemas import stream_schemas
 from .csv_format import (
     HistoryLayout,
     StoriesLayout,
+    day_after,
     parse_comment,
     parse_date,
     parse_int,
@@ -33,7 +35,18 @@ class ProjectAggregates:
     """What a project's rows add up to: its labels and iterations (small, kept until the end)."""
 
     labels: dict[str, None] = field(default_factory=dict)
-    iterations: dict[int, tuple[str | None, str | None, list[int]]] = field(default_factory=dict)
+    # Story ids as 64-bit ints (8 bytes each, not 36 as a list of Python ints): every story of a
+    # project is in one, so it grows with the export. An id past 64 bits turns that one to a list.
+    iterations: dict[int, tuple[str | None, str | None, array[int] | list[int]]] = field(default_factory=dict)
+
+    def add_to_iteration(self, number: int, story_id: int, start: str | None, finish: str | None) -> None:
+        known = self.iterations.get(number)
+        if known is None:
+            known = self.iterations[number] = (start, finish, array("q"))
+        try:
+            known[2].append(story_id)
+        except OverflowError:
+            self.iterations[number] = (known[0], known[1], [*known[2], story_id])
 
     def label_records(self, project_id: int) -> Iterable[Record]:
         for name in self.labels:
@@ -207,16 +220,12 @@ class StoryRows:
         if self.want_iterations:
             number = parse_int(row[columns["iteration"]], "Iteration")
             if number is not None:
-                iterations = self.aggregates.iterations
-                known = iterations.get(number)
-                if known is None:
-                    known = (
-                        parse_date(row[columns["iteration_start"]]),
-                        parse_date(row[columns["iteration_end"]]),
-                        [],
-                    )
-                    iterations[number] = known
-                known[2].append(story_id)
+                if number in self.aggregates.iterations:
+                    self.aggregates.add_to_iteration(number, story_id, None, None)
+                else:
+                    start = parse_date(row[columns["iteration_start"]])
+                    finish = day_after(parse_date(row[columns["iteration_end"]]))
+                    self.aggregates.add_to_iteration(number, story_id, start, finish)
         return out
 
     def _comments(

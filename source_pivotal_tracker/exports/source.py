@@ -12,7 +12,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -63,6 +62,9 @@ EXPORT_STREAMS = (
 # The API streams' keys come from the manifest; attachments exist only in exports.
 ATTACHMENTS_PRIMARY_KEY = ["project_id", "path"]
 FROM_STORIES_CSV = {*STORY_STREAMS, "labels", "iterations"}
+# A record as read: (stream, data, emitted_at). read() makes each an AirbyteMessage; the entrypoint
+# writes them straight out as RECORD lines (fast_output.py), without a message object per record.
+RecordItem = tuple[str, Record, int]
 
 
 def is_export_config(config: Mapping[str, Any]) -> bool:
@@ -128,6 +130,24 @@ class ExportSource(Source):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
+        for item in self.read_items(logger, config, catalog, state):
+            if type(item) is tuple:
+                stream, data, emitted_at = item
+                yield AirbyteMessage(
+                    type=Type.RECORD,
+                    record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
+                )
+            else:
+                yield item  # type: ignore[misc]
+
+    def read_items(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage | RecordItem]:
+        """read()'s messages, with each record as a RecordItem."""
         streams = [c.stream for c in catalog.streams if c.stream.name in EXPORT_STREAMS]
         for configured in catalog.streams:
             if configured.stream.name not in EXPORT_STREAMS:
@@ -181,15 +201,13 @@ class _Sync:
             self.projects[identifier] = name
         return identifier
 
-    def message(self, stream: str, data: Record, emitted_at: int) -> Iterator[AirbyteMessage]:
+    def message(self, stream: str, data: Record, emitted_at: int) -> Iterator[AirbyteMessage | RecordItem]:
         if stream not in self.running:
             self.running.add(stream)
             yield _running(stream)
-        yield AirbyteMessage(
-            type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at)
-        )
+        yield stream, data, emitted_at
 
-    def member(self, member: ExportMember) -> Iterator[AirbyteMessage]:
+    def member(self, member: ExportMember) -> Iterator[AirbyteMessage | RecordItem]:
         project = self._project(member.project)
         if member.story_id is not None:
             if "attachments" in self.selected:
@@ -222,16 +240,13 @@ class _Sync:
                         if stream not in running:
                             running.add(stream)
                             yield running_message(stream)
-                        yield AirbyteMessage(
-                            type=Type.RECORD,
-                            record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
-                        )
+                        yield stream, data, emitted_at
                 before = reader.line_num
         yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
 
     def _history(
         self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
-    ) -> Iterator[AirbyteMessage]:
+    ) -> Iterator[AirbyteMessage | RecordItem]:
         before = reader.line_num  # type: ignore[attr-defined]
         for row in reader:
             if any(row):
@@ -242,7 +257,7 @@ class _Sync:
                 yield from self.message("activity", record, _now())
             before = reader.line_num  # type: ignore[attr-defined]
 
-    def aggregates(self) -> Iterator[AirbyteMessage]:
+    def aggregates(self) -> Iterator[AirbyteMessage | RecordItem]:
         now = _now()
         for project, aggregates in self.aggregates_by_project.items():
             if "labels" in self.selected:
@@ -273,7 +288,8 @@ def _attachment(member: ExportMember, project: int) -> Record:
         "story_id": member.story_id,
         "project_id": project,
         "path": member.path,
-        "file_name": PurePosixPath(member.path).name,
+        # `<story id>/<name>` (inputs._attachment_path); pathlib would intern every name.
+        "file_name": member.path.rpartition("/")[2],
         "size": size,
         "sha256": digest.hexdigest(),
     }

@@ -68,7 +68,7 @@ def story(story_id: int, **values: Any) -> Story:
         "labels": ["backend", "ui"],
         "iteration": 3,
         "iteration_start": "Mar 2, 2020",
-        "iteration_end": "Mar 9, 2020",
+        "iteration_end": "Mar 8, 2020",  # the last day; the API's finish is Mar 9
         "story_type": "feature",
         "estimate": 2,
         "priority": "p2 - Medium",
