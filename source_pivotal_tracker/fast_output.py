@@ -172,7 +172,7 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
             return
         yield from self._run_read(parsed_args)
 
-    def _run_read(self, parsed_args: argparse.Namespace) -> Iterator[str]:
+    def _run_read(self, parsed_args: argparse.Namespace) -> Iterator[str | bytes]:
         """AirbyteEntrypoint.run's `read` branch (CDK 7.39), mapping messages with record_to_string.
 
         The CDK maps read's messages with AirbyteEntrypoint.airbyte_message_to_string named by

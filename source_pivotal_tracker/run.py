@@ -142,4 +142,4 @@ def run() -> None:
                 continue
             # One write per message: threads must not interleave a message and its newline.
             # sys.stdout is the CDK's PRINT_BUFFER here; print() would write twice (text, end).
-            sys.stdout.write(message + "\n")  # type: ignore[operator]
+            sys.stdout.write(message + "\n")  # type: ignore[operator,arg-type]
