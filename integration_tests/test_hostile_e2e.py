@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
+import threading
 import time
 from typing import Any, Callable
 from urllib.parse import quote
@@ -180,14 +180,30 @@ def test_a_signal_ends_a_read_in_seconds_and_its_last_state_resumes_without_loss
                 break
         process.send_signal(stop_signal)
         stopped = time.monotonic()
+        # The rest is read through the same file object: communicate() would read the pipe
+        # behind its back and lose what the line iteration had already buffered.
+        overdue = threading.Event()
+        watchdog = threading.Timer(10, lambda: (overdue.set(), process.kill()))
+        watchdog.start()
+        errors: list[str] = []
+        drain = threading.Thread(
+            target=lambda: errors.append(process.stderr.read() if process.stderr else "")
+        )
+        drain.start()  # stderr is read beside stdout, so that neither pipe can fill and block
         try:
-            rest, stderr = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
+            rest = process.stdout.read()
+            took = time.monotonic() - stopped
+            process.wait(timeout=10)
+        finally:
+            watchdog.cancel()
+            drain.join(timeout=10)
+        stderr = "".join(errors)
+        if overdue.is_set():
             pytest.fail(f"the connector was still running 10 s after {stop_signal.name}")
-        took = time.monotonic() - stopped
     first = parse_output(process.returncode, "".join(before) + rest, stderr)
     assert took < 5, f"stopping took {took:.1f} s"
     assert "Traceback" not in first.stdout + first.stderr
+    assert first.unparsed == [], "every message is written whole"
     assert first.exit_code != 0 and any(stop_signal.name in e["message"] for e in first.errors)
     assert first.states, "a STATE came before the signal"
     second = run_connector("read", config, catalog, first.last_state_by_stream())
