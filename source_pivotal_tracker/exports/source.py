@@ -37,7 +37,8 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as status_m
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from ..config_checks import url_follows_https_rule
-from ..source import load_manifest
+from ..manifest_loading import parsed_manifest
+from ..spec_source import connector_spec
 from ..stream_schemas import stream_schemas
 from .csv_format import HistoryLayout
 from .csv_rows import open_csv, reading
@@ -74,7 +75,7 @@ def is_export_config(config: Mapping[str, Any]) -> bool:
 def primary_key(stream: str) -> list[str]:
     if stream == "attachments":
         return ATTACHMENTS_PRIMARY_KEY
-    return list(load_manifest()["definitions"]["streams"][stream]["primary_key"])
+    return list(parsed_manifest()["definitions"]["streams"][stream]["primary_key"])
 
 
 class ExportSource(Source):
@@ -84,11 +85,7 @@ class ExportSource(Source):
     message_repository = None
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
-        spec = load_manifest()["spec"]
-        return ConnectorSpecification(
-            connectionSpecification=spec["connection_specification"],
-            documentationUrl=spec.get("documentation_url"),
-        )
+        return connector_spec()  # the one spec of both modes, as `spec` prints it
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Every input exists, opens, and each of its CSVs has a Tracker header."""
@@ -296,7 +293,7 @@ def _attachment(member: ExportMember, project: int) -> Record:
 
 
 def _url_allowed(url: str) -> bool:
-    return url_follows_https_rule(url, load_manifest()["spec"]["connection_specification"])
+    return url_follows_https_rule(url, parsed_manifest()["spec"]["connection_specification"])
 
 
 def _now() -> int:
