@@ -4,7 +4,8 @@
   request is retried as a transient error, then fails with a message that says so.
 - No redirects: ``requests`` would carry ``X-TrackerToken`` (a custom header it never strips) to
   whatever host a redirect names, another port or plain http included. A token or password goes
-  only to the ``api_url`` the user configured, so a redirect is refused and reported.
+  only to the ``api_url`` the user configured, so a redirect is refused and reported. (Export
+  downloads carry no token: they follow redirects, each target checked first; exports/inputs.py.)
 - One ceiling for every wait: a ``Retry-After`` of days, ``inf``, ``nan`` or a negative number
   must neither stall nor crash a sync.
 - A broken answer is never cached: the CDK caches the parent stream's responses (GET /projects),

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, overload
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
 from ..config_checks import URL_SCHEME
+from ..http_safety import timeouts
 from .errors import ExportError
 from .ids import ProjectName, project_name
 
@@ -37,8 +38,8 @@ MAX_RATIO = 200
 RATIO_CHECKED_ABOVE = 16 * 1024**2
 # Downloads: a whole export, attachments included, is rarely over a few GB.
 MAX_DOWNLOAD_BYTES = 16 * 1024**3
-DOWNLOAD_TIMEOUT = (10, 60)
 DOWNLOAD_ATTEMPTS = 3
+MAX_REDIRECTS = 5
 RETRY_BACKOFF_SECONDS = 2.0  # doubled after each failed attempt
 CHUNK = 1 << 16
 
@@ -369,9 +370,7 @@ def _download(url: str, url_allowed: Callable[[str], bool], stack: ExitStack) ->
         if attempt:
             time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
         try:
-            with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
-                if not url_allowed(response.url):
-                    raise ExportError(shown, "was redirected to a URL that is not https")
+            with _followed(url, url_allowed, shown) as response:
                 if response.status_code >= 500 or response.status_code == 429:
                     problem = f"the server answered HTTP {response.status_code}"
                     continue
@@ -384,6 +383,23 @@ def _download(url: str, url_allowed: Callable[[str], bool], stack: ExitStack) ->
         except requests.RequestException as error:
             problem = f"the download failed ({type(error).__name__})"
     raise ExportError(shown, f"cannot be downloaded after {DOWNLOAD_ATTEMPTS} attempts: {problem}")
+
+
+def _followed(url: str, url_allowed: Callable[[str], bool], shown: str) -> requests.Response:
+    """The answer to GET url after its redirects, each target checked before anything is sent to it.
+
+    Signed download links redirect (to storage), so redirects are followed here, unlike the API's;
+    but only to URLs export_files itself would accept; another host gets no user:password of the URL.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        response = requests.get(url, stream=True, timeout=timeouts(), allow_redirects=False)
+        if not response.is_redirect:
+            return response
+        response.close()
+        url = urljoin(url, response.headers["Location"])
+        if not url_allowed(url):
+            raise ExportError(shown, "was redirected to a URL that is not https")
+    raise ExportError(shown, f"was redirected more than {MAX_REDIRECTS} times")
 
 
 def _save(response: requests.Response, target: Path, shown: str) -> None:

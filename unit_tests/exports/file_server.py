@@ -12,10 +12,16 @@ from typing import Any
 
 @dataclass
 class FileServer:
-    """Serves `files` by path on 127.0.0.1; `failures[path]` answers that many 503s first."""
+    """Serves `files` by path on 127.0.0.1; `failures[path]` answers that many 503s first.
+
+    `stall[path]` seconds of silence before a path's answer (the server's end cuts them short);
+    `redirects[path]` answers a 302 to that location.
+    """
 
     files: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    stall: dict[str, float] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -25,14 +31,23 @@ class FileServer:
 
 
 @contextmanager
-def serving() -> Iterator[FileServer]:
-    """A FileServer running until the block ends."""
+def serving(host: str = "127.0.0.1") -> Iterator[FileServer]:
+    """A FileServer on `host` (a loopback address) running until the block ends."""
     served = FileServer()
+    stopping = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             served.requests.append(self.path)
+            if stopping.wait(served.stall.get(path, 0)):
+                return
+            if path in served.redirects:
+                self.send_response(302)
+                self.send_header("Location", served.redirects[path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if served.failures.get(path, 0) > 0:
                 served.failures[path] -= 1
                 self.send_response(503)
@@ -53,7 +68,7 @@ def serving() -> Iterator[FileServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -61,5 +76,6 @@ def serving() -> Iterator[FileServer]:
     try:
         yield served
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()

@@ -12,9 +12,10 @@ from airbyte_cdk.models import Status
 from source_pivotal_tracker.config_checks import config_problem
 from source_pivotal_tracker.exports import inputs
 from source_pivotal_tracker.exports.ids import project_id
+from source_pivotal_tracker.http_safety import TIMEOUT_ENV
 from source_pivotal_tracker.source import load_manifest
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
-from unit_tests.exports.file_server import FileServer
+from unit_tests.exports.file_server import FileServer, serving
 from unit_tests.exports.reading import check_export, read_export
 
 HISTORY_ROWS = [
@@ -181,6 +182,53 @@ def test_a_url_that_keeps_failing_is_an_error_naming_it_without_its_query(
     assert file_server.url("/nothing.zip") in missing.errors[0]
     assert "hunter2" not in " ".join(missing.errors)
     assert "after 3 attempts" in down.errors[0] and "HTTP 503" in down.errors[0]
+
+
+def test_a_url_that_does_not_answer_times_out_as_every_request_does(
+    file_server: FileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs, "RETRY_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setenv(TIMEOUT_ENV, "0.2")  # the one timeout setting of the connector (http_safety)
+    file_server.files["/slow.csv"] = stories_csv("E", [story(101)])
+    file_server.stall["/slow.csv"] = 30
+
+    result = read_export([file_server.url("/slow.csv")])
+
+    assert len(file_server.requests) == 3
+    assert "after 3 attempts" in result.errors[0] and "ReadTimeout" in result.errors[0]
+
+
+def test_a_redirected_url_is_followed_to_the_file(file_server: FileServer) -> None:
+    file_server.files["/storage/web_app_20250101_1200.csv"] = stories_csv("E", [story(101)])
+    file_server.redirects["/signed/export.csv"] = "/hop"
+    file_server.redirects["/hop"] = file_server.url("/storage/web_app_20250101_1200.csv")
+
+    result = read_export([file_server.url("/signed/export.csv")])
+
+    assert result.errors == []
+    assert [s["id"] for s in result.records["stories"]] == [101]
+    assert [r.split("?")[0] for r in file_server.requests] == [
+        "/signed/export.csv",
+        "/hop",
+        "/storage/web_app_20250101_1200.csv",
+    ]
+
+
+def test_a_redirect_to_a_url_export_files_refuses_is_not_followed(file_server: FileServer) -> None:
+    def allowed(url: str) -> bool:  # as the https rule refuses plain http off this machine
+        return "127.0.0.2" not in url
+
+    with serving(host="127.0.0.2") as other:  # "another host": it must receive nothing
+        file_server.redirects["/export.zip"] = other.url("/export.zip", host="127.0.0.2")
+        file_server.redirects["/loop.zip"] = "/loop.zip"
+        with inputs.export_members(
+            [file_server.url("/export.zip"), file_server.url("/loop.zip")], allowed
+        ) as resolved:
+            problems = [str(problem) for problem in resolved.problems]
+
+    assert other.requests == []
+    assert "was redirected to a URL that is not https" in problems[0]
+    assert f"was redirected more than {inputs.MAX_REDIRECTS} times" in problems[1]
 
 
 def test_config_accepts_https_and_loopback_urls_and_refuses_plain_http_elsewhere() -> None:
