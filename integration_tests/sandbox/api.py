@@ -214,9 +214,9 @@ class TrackerApi:
         ctx = req.ctx
         assert ctx is not None
         sel = req.selection
-        if sel is None and ctx.is_iso and spec == "story":
+        if sel is None and spec == "story":
             data = b"[" + b",".join([resources.story_json(s, ctx) for s in items]) + b"]"
-        elif sel is None and ctx.is_iso and spec == "activity":
+        elif sel is None and spec == "activity":
             data = b"[" + b",".join([self._activity(e, ctx) for e in items]) + b"]"
         else:
             data = orjson.dumps([registry.render(spec, item, sel, ctx) for item in items])
@@ -233,7 +233,7 @@ class TrackerApi:
     def _one(self, req: Request, spec: str, item: Any, **kwargs: Any) -> Result:
         ctx = req.ctx
         assert ctx is not None
-        if req.selection is None and ctx.is_iso and spec == "story":
+        if req.selection is None and spec == "story":
             return Result(resources.story_json(item, ctx), **kwargs)
         return Result(orjson.dumps(registry.render(spec, item, req.selection, ctx)), **kwargs)
 
@@ -500,8 +500,8 @@ class TrackerApi:
 
     # ------------------------------------------------------------------------- activity
 
-    def _filter_events(self, req: Request, events: Sequence[Event], newest_first: bool) -> Sequence[Event]:
-        """`events` arrive in feed order (ascending, or newest first for /my/activity)."""
+    def _filter_events(self, req: Request, events: Sequence[Event]) -> Sequence[Event]:
+        """`events` arrive in ascending order; the answer is in `sort_order` (newest first by default)."""
         since = req.query.get("since_version")
         window = self._time_window(req, "occurred")
         if since:
@@ -515,19 +515,19 @@ class TrackerApi:
         order = (req.query.get("sort_order") or "desc").lower()
         if order not in ("asc", "desc"):
             raise errors.invalid_parameter("'sort_order' must be asc or desc")
-        if (order == "desc") != newest_first:
+        if order == "desc":
             events = events[::-1]
         return events
 
     def _project_activity(self, req: Request) -> Result:
         project = self._readable_project(req.params[0])
-        events = self._filter_events(req, project.events, newest_first=False)
+        events = self._filter_events(req, project.events)
         page, info = self._paginate(req, events, 100, 500)
         return self._list(req, "activity", page, project=project, page=info)
 
     def _story_activity(self, req: Request) -> Result:
         project, story = self._story_children(req)
         own = [e for e in project.events if e.story is story]
-        events = self._filter_events(req, own, newest_first=False)
+        events = self._filter_events(req, own)
         page, info = self._paginate(req, events, 100, 500)
         return self._list(req, "activity", page, project=project, page=info)
