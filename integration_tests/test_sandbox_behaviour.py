@@ -131,6 +131,25 @@ def test_iterations_max_limit_is_an_option() -> None:
         assert response.headers["X-Tracker-Pagination-Limit"] == "20"
 
 
+@pytest.mark.parametrize("endpoint", ["releases", "activity", "story_transitions"])
+def test_max_limit_of_the_endpoints_without_a_recorded_maximum_is_an_option(endpoint: str) -> None:
+    # Only the stories' 500 is recorded; the others' maximum never was, so tests can shrink it.
+    options = SandboxOptions(projects=1, stories=300, disabled_projects=0, listing_max_limit=7)
+    with Sandbox(options) as sandbox:
+        pid = sandbox.store.projects[0].id
+        answers = [
+            requests.get(
+                f"{sandbox.url}/projects/{pid}/{path}?limit=400",
+                headers={"X-TrackerToken": sandbox.api_token},
+                timeout=10,
+            )
+            for path in (endpoint, "stories")
+        ]
+        assert [a.headers["X-Tracker-Pagination-Limit"] for a in answers] == ["7", "400"]
+        assert int(answers[0].headers["X-Tracker-Pagination-Total"]) > 7
+        assert len(answers[0].json()) == 7
+
+
 def test_paging_all_stories_delivers_exactly_the_truth_in_priority_order(
     sb: Sandbox, http_session: requests.Session
 ) -> None:

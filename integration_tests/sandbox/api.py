@@ -423,7 +423,7 @@ class TrackerApi:
 
     def _story_transitions(self, req: Request) -> Result:
         project, story = self._story_children(req)
-        page, info = self._paginate(req, story.transitions, 100, 500)
+        page, info = self._paginate(req, story.transitions, 100, self.options.listing_max_limit)
         return self._list(req, "story_transition", page, project=project, page=info)
 
     def _project_transitions(self, req: Request) -> Result:
@@ -434,7 +434,7 @@ class TrackerApi:
         window = self._time_window(req, "occurred")
         if window is not None:
             rows = [t for t in rows if window(t.occurred_at)]
-        page, info = self._paginate(req, rows, 100, 500)
+        page, info = self._paginate(req, rows, 100, self.options.listing_max_limit)
         return self._list(req, "story_transition", page, project=project, page=info)
 
     def _releases(self, req: Request) -> Result:
@@ -443,7 +443,7 @@ class TrackerApi:
         state = req.query.get("with_state")
         if state:
             releases = [s for s in releases if s.current_state == state]
-        page, info = self._paginate(req, releases, 100, 500)
+        page, info = self._paginate(req, releases, 100, self.options.listing_max_limit)
         return self._list(req, "release", page, project=project, page=info)
 
     def _release_stories(self, req: Request) -> Result:
@@ -522,12 +522,12 @@ class TrackerApi:
     def _project_activity(self, req: Request) -> Result:
         project = self._readable_project(req.params[0])
         events = self._filter_events(req, project.events)
-        page, info = self._paginate(req, events, 100, 500)
+        page, info = self._paginate(req, events, 100, self.options.listing_max_limit)
         return self._list(req, "activity", page, project=project, page=info)
 
     def _story_activity(self, req: Request) -> Result:
         project, story = self._story_children(req)
         own = [e for e in project.events if e.story is story]
         events = self._filter_events(req, own)
-        page, info = self._paginate(req, events, 100, 500)
+        page, info = self._paginate(req, events, 100, self.options.listing_max_limit)
         return self._list(req, "activity", page, project=project, page=info)

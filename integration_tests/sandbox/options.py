@@ -34,6 +34,9 @@ class SandboxOptions:
     notifications_ignore_filters: bool = False
     # The iterations' maximum page size: only a third-party comment says 50.
     iterations_max_limit: int = 50
+    # Releases', activity's and story transitions' maximum page size was never recorded (only the
+    # stories' 500 was): clients used 500, which the default assumes.
+    listing_max_limit: int = 500
     # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
     retry_after: str = "1"
     stall_every: int = 0
@@ -50,6 +53,8 @@ class SandboxOptions:
             raise ValueError("auth_status must be 401 or 403")
         if self.date_filter not in ("strict", "inclusive"):
             raise ValueError("date_filter must be 'strict' or 'inclusive'")
+        if self.iterations_max_limit < 1 or self.listing_max_limit < 1:
+            raise ValueError("iterations_max_limit and listing_max_limit must be at least 1")
         if self.projects < 1:
             raise ValueError("projects must be at least 1")
         if self.stories is not None and self.stories < 0:
@@ -81,6 +86,7 @@ _HELP = {
     "date_filter": "strict: *_after is > and *_before is <; inclusive: >= and <=",
     "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
     "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",
+    "listing_max_limit": "maximum page size of releases, activity and story transitions",
     "retry_after": "Retry-After header of the rate-limit fault (any text: 999999, inf, nan, -5)",
     "stall_every": "every Nth API request: accept it and never answer (until the sandbox stops)",
     "redirect_to": "answer every API request with a 302 to this URL root plus the same path",
