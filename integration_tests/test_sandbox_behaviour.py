@@ -150,6 +150,39 @@ def test_max_limit_of_the_endpoints_without_a_recorded_maximum_is_an_option(endp
         assert len(answers[0].json()) == 7
 
 
+@pytest.mark.parametrize(("unpaged", "ignore_filters"), [(True, False), (False, True), (True, True)])
+def test_project_story_transitions_paging_and_filters_are_options(
+    unpaged: bool, ignore_filters: bool
+) -> None:
+    # Whether Tracker paged GET /projects/{id}/story_transitions, or honoured occurred_before
+    # there, was never recorded.
+    options = SandboxOptions(
+        projects=1,
+        stories=200,
+        disabled_projects=0,
+        transitions_unpaged=unpaged,
+        transitions_ignore_filters=ignore_filters,
+    )
+    with Sandbox(options) as sandbox:
+        project = sandbox.store.projects[0]
+        every = sandbox.store.project_transitions(project)
+        middle = every[len(every) // 2].occurred_at
+        response = requests.get(
+            f"{sandbox.url}/projects/{project.id}/story_transitions",
+            params={"limit": "5", "occurred_before": iso(middle)},
+            headers={"X-TrackerToken": sandbox.api_token},
+            timeout=10,
+        )
+        expected = [t for t in every if ignore_filters or t.occurred_at < middle]
+        assert ("X-Tracker-Pagination-Total" not in response.headers) is unpaged
+        wanted = expected if unpaged else expected[:5]
+        assert [(t["story_id"], t["project_version"]) for t in response.json()] == [
+            (t.story_id, t.project_version) for t in wanted
+        ]
+        if not unpaged:
+            assert response.headers["X-Tracker-Pagination-Total"] == str(len(expected))
+
+
 def test_paging_all_stories_delivers_exactly_the_truth_in_priority_order(
     sb: Sandbox, http_session: requests.Session
 ) -> None:

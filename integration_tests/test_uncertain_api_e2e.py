@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from integration_tests.conftest import api_token_config, primary_keys, sync, truth
 from integration_tests.sandbox import Sandbox
 
@@ -27,3 +29,25 @@ def test_small_page_maxima_of_the_unrecorded_endpoints_lose_and_repeat_nothing(
         assert len(truth(sandbox, stream)) > 7, stream
         assert primary_keys(records, stream) == truth(sandbox, stream), stream
         assert len(records) == len(truth(sandbox, stream)), f"{stream}: a record read twice"
+
+
+@pytest.mark.parametrize(("unpaged", "ignore_filters"), [(True, False), (False, True), (True, True)])
+def test_project_story_transitions_are_read_whole_paged_or_not_filtered_or_not(
+    make_sandbox: Callable[..., Sandbox], unpaged: bool, ignore_filters: bool
+) -> None:
+    sandbox = make_sandbox(
+        projects=2,
+        stories=300,
+        disabled_projects=0,
+        listing_max_limit=50,
+        transitions_unpaged=unpaged,
+        transitions_ignore_filters=ignore_filters,
+    )
+    run = sync(api_token_config(sandbox), ["story_transitions"], incremental=False)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    records = run.records["story_transitions"]
+    assert all(
+        len(sandbox.store.project_transitions(p)) > 50 for p in sandbox.store.projects
+    )  # paged: 2+ pages
+    assert primary_keys(records, "story_transitions") == truth(sandbox, "story_transitions")
+    assert len(records) == len(truth(sandbox, "story_transitions"))

@@ -431,9 +431,11 @@ class TrackerApi:
         if self.options.mutate_transitions:
             self.store.delete_before_page(project, self._int(req, "offset", 0))
         rows: Sequence[Any] = self.store.project_transitions(project)
-        window = self._time_window(req, "occurred")
+        window = None if self.options.transitions_ignore_filters else self._time_window(req, "occurred")
         if window is not None:
             rows = [t for t in rows if window(t.occurred_at)]
+        if self.options.transitions_unpaged:
+            return self._list(req, "story_transition", rows, project=project)
         page, info = self._paginate(req, rows, 100, self.options.listing_max_limit)
         return self._list(req, "story_transition", page, project=project, page=info)
 

@@ -37,6 +37,10 @@ class SandboxOptions:
     # Releases', activity's and story transitions' maximum page size was never recorded (only the
     # stories' 500 was): clients used 500, which the default assumes.
     listing_max_limit: int = 500
+    # GET /projects/{id}/story_transitions is believed paged, and to take occurred_after/_before;
+    # neither was recorded.
+    transitions_unpaged: bool = False
+    transitions_ignore_filters: bool = False
     # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
     retry_after: str = "1"
     stall_every: int = 0
@@ -87,6 +91,8 @@ _HELP = {
     "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
     "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",
     "listing_max_limit": "maximum page size of releases, activity and story transitions",
+    "transitions_unpaged": "GET /projects/{id}/story_transitions answers every row, without paging",
+    "transitions_ignore_filters": "ignore occurred_after/occurred_before on /projects/{id}/story_transitions",
     "retry_after": "Retry-After header of the rate-limit fault (any text: 999999, inf, nan, -5)",
     "stall_every": "every Nth API request: accept it and never answer (until the sandbox stops)",
     "redirect_to": "answer every API request with a 302 to this URL root plus the same path",
