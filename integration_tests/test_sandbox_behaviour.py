@@ -183,6 +183,19 @@ def test_project_story_transitions_paging_and_filters_are_options(
             assert response.headers["X-Tracker-Pagination-Total"] == str(len(expected))
 
 
+def test_a_limit_over_the_maximum_is_refused_when_the_option_says_so() -> None:
+    # Clamping is recorded for stories only; elsewhere Tracker might have answered 400 instead.
+    options = SandboxOptions(projects=1, stories=30, disabled_projects=0, over_max_limit="reject")
+    with Sandbox(options) as sandbox:
+        path = f"{sandbox.url}/projects/{sandbox.store.projects[0].id}/iterations"
+        headers = {"X-TrackerToken": sandbox.api_token}
+        refused = requests.get(path, params={"limit": "51"}, headers=headers, timeout=10)
+        assert_error(refused, 400, "invalid_parameter")
+        assert "50" in refused.json()["general_problem"]
+        accepted = requests.get(path, params={"limit": "50"}, headers=headers, timeout=10)
+        assert accepted.status_code == 200 and accepted.headers["X-Tracker-Pagination-Limit"] == "50"
+
+
 def test_paging_all_stories_delivers_exactly_the_truth_in_priority_order(
     sb: Sandbox, http_session: requests.Session
 ) -> None:

@@ -175,6 +175,8 @@ class TrackerApi:
         limit = self._int(req, "limit", default_limit)
         if limit < 0:
             raise errors.invalid_parameter("'limit' must not be negative")
+        if limit > max_limit and self.options.over_max_limit == "reject":
+            raise errors.invalid_parameter(f"'limit' must be at most {max_limit}")
         limit = min(limit, max_limit)  # silently clamped: stories?limit=10000 returned 500
         offset = self._int(req, "offset", 0)
         total = len(items)
