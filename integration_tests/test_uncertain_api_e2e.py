@@ -51,3 +51,16 @@ def test_project_story_transitions_are_read_whole_paged_or_not_filtered_or_not(
     )  # paged: 2+ pages
     assert primary_keys(records, "story_transitions") == truth(sandbox, "story_transitions")
     assert len(records) == len(truth(sandbox, "story_transitions"))
+
+
+def test_no_page_asks_beyond_an_endpoint_maximum_in_case_tracker_refused_it(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    # Maxima: stories 500 (recorded), iterations 50 (a client's comment), the others 500 (assumed).
+    sandbox = make_sandbox(projects=2, stories=150, disabled_projects=0, over_max_limit="reject")
+    streams = [*PAGED_STREAMS, "stories", "comments"]
+    run = sync(api_token_config(sandbox), streams, incremental=False)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert run.errors == []
+    for stream in streams:
+        assert primary_keys(run.records[stream], stream) == truth(sandbox, stream), stream
