@@ -131,6 +131,71 @@ def test_iterations_max_limit_is_an_option() -> None:
         assert response.headers["X-Tracker-Pagination-Limit"] == "20"
 
 
+@pytest.mark.parametrize("endpoint", ["releases", "activity", "story_transitions"])
+def test_max_limit_of_the_endpoints_without_a_recorded_maximum_is_an_option(endpoint: str) -> None:
+    # Only the stories' 500 is recorded; the others' maximum never was, so tests can shrink it.
+    options = SandboxOptions(projects=1, stories=300, disabled_projects=0, listing_max_limit=7)
+    with Sandbox(options) as sandbox:
+        pid = sandbox.store.projects[0].id
+        answers = [
+            requests.get(
+                f"{sandbox.url}/projects/{pid}/{path}?limit=400",
+                headers={"X-TrackerToken": sandbox.api_token},
+                timeout=10,
+            )
+            for path in (endpoint, "stories")
+        ]
+        assert [a.headers["X-Tracker-Pagination-Limit"] for a in answers] == ["7", "400"]
+        assert int(answers[0].headers["X-Tracker-Pagination-Total"]) > 7
+        assert len(answers[0].json()) == 7
+
+
+@pytest.mark.parametrize(("unpaged", "ignore_filters"), [(True, False), (False, True), (True, True)])
+def test_project_story_transitions_paging_and_filters_are_options(
+    unpaged: bool, ignore_filters: bool
+) -> None:
+    # Whether Tracker paged GET /projects/{id}/story_transitions, or honoured occurred_before
+    # there, was never recorded.
+    options = SandboxOptions(
+        projects=1,
+        stories=200,
+        disabled_projects=0,
+        transitions_unpaged=unpaged,
+        transitions_ignore_filters=ignore_filters,
+    )
+    with Sandbox(options) as sandbox:
+        project = sandbox.store.projects[0]
+        every = sandbox.store.project_transitions(project)
+        middle = every[len(every) // 2].occurred_at
+        response = requests.get(
+            f"{sandbox.url}/projects/{project.id}/story_transitions",
+            params={"limit": "5", "occurred_before": iso(middle)},
+            headers={"X-TrackerToken": sandbox.api_token},
+            timeout=10,
+        )
+        expected = [t for t in every if ignore_filters or t.occurred_at < middle]
+        assert ("X-Tracker-Pagination-Total" not in response.headers) is unpaged
+        wanted = expected if unpaged else expected[:5]
+        assert [(t["story_id"], t["project_version"]) for t in response.json()] == [
+            (t.story_id, t.project_version) for t in wanted
+        ]
+        if not unpaged:
+            assert response.headers["X-Tracker-Pagination-Total"] == str(len(expected))
+
+
+def test_a_limit_over_the_maximum_is_refused_when_the_option_says_so() -> None:
+    # Clamping is recorded for stories only; elsewhere Tracker might have answered 400 instead.
+    options = SandboxOptions(projects=1, stories=30, disabled_projects=0, over_max_limit="reject")
+    with Sandbox(options) as sandbox:
+        path = f"{sandbox.url}/projects/{sandbox.store.projects[0].id}/iterations"
+        headers = {"X-TrackerToken": sandbox.api_token}
+        refused = requests.get(path, params={"limit": "51"}, headers=headers, timeout=10)
+        assert_error(refused, 400, "invalid_parameter")
+        assert "50" in refused.json()["general_problem"]
+        accepted = requests.get(path, params={"limit": "50"}, headers=headers, timeout=10)
+        assert accepted.status_code == 200 and accepted.headers["X-Tracker-Pagination-Limit"] == "50"
+
+
 def test_paging_all_stories_delivers_exactly_the_truth_in_priority_order(
     sb: Sandbox, http_session: requests.Session
 ) -> None:

@@ -169,6 +169,8 @@ class StreamCase:
     embedded: str | None = None  # the key whose items are the records (comments, tasks, blockers)
     project_id_added: bool = False
     page_size: int = 25  # the limit the fake clamps to in the several-pages tests
+    # The limit the connector asks for: the endpoint's largest page as far as it is known.
+    asked_limit: str = "500"
 
     def records_of(self, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.embedded is None:
@@ -209,7 +211,14 @@ STREAM_CASES = [
         project_id_added=True,
         page_size=30,
     ),
-    StreamCase("iterations", f"/projects/{PROJECT_ID}/iterations", True, iterations_body, page_size=6),
+    StreamCase(
+        "iterations",
+        f"/projects/{PROJECT_ID}/iterations",
+        True,
+        iterations_body,
+        page_size=6,
+        asked_limit="50",
+    ),
     StreamCase(
         "story_transitions",
         f"/projects/{PROJECT_ID}/story_transitions",

@@ -89,6 +89,20 @@ def test_an_odd_retry_after_is_capped_or_falls_back_to_the_backoff(
     assert sleeps and all(0 < wait <= MAX_WAIT_SECONDS + 1 for wait in sleeps), sleeps
 
 
+def test_a_429_without_retry_after_is_retried_with_the_backoff(
+    tracker: TrackerFake, sleeps: list[float]
+) -> None:
+    # No recorded Tracker answer ever carried Retry-After: a 429 from Tracker would come without one.
+    labels = STREAM_CASES_BY_NAME["labels"].body()
+    tracker.on(LABELS, TrackerResponse.error(429, "rate_limit_exceeded"), TrackerResponse.ok(labels))
+
+    output = read_streams(ConfigBuilder().build(), "labels")
+
+    assert error_messages(output) == []
+    assert len(records_of(output, "labels")) == len(labels)
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= MAX_WAIT_SECONDS + 1, sleeps
+
+
 @pytest.mark.parametrize("retry_after", ODD_RETRY_AFTER)
 def test_the_sign_in_caps_an_odd_retry_after_too(
     retry_after: str, tracker: TrackerFake, sleeps: list[float]

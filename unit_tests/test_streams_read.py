@@ -129,7 +129,7 @@ def test_read_single_page_returns_every_item_of_the_real_answer(
     requests = case.requests(single_page_sync.fake)
     if case.paged:
         # The largest page, and no offset on the first request.
-        assert _paging(requests) == [("500", None)]
+        assert _paging(requests) == [(case.asked_limit, None)]
     elif case.name == "projects":
         # Every project stream lists the projects too; none of those requests is paged.
         assert requests and set(_paging(requests)) == {(None, None)}
@@ -153,7 +153,9 @@ def test_read_stops_on_total_header_without_empty_trailing_request(
     requests = case.requests(several_pages_sync.fake)
 
     assert len(expected_offsets) >= 2
-    assert _paging(requests) == [("500", None if offset == 0 else str(offset)) for offset in expected_offsets]
+    assert _paging(requests) == [
+        (case.asked_limit, None if offset == 0 else str(offset)) for offset in expected_offsets
+    ]
     records = records_of(several_pages_sync.output, case.name)
     assert [_without_added(record, case) for record in records] == case.records_of(body)
 
@@ -183,7 +185,8 @@ def test_read_follows_returned_header_when_total_is_an_exact_multiple_of_the_pag
 
     output = read_streams(ConfigBuilder().build(), case.name)
 
-    assert _paging(case.requests(tracker)) == [("500", None), ("500", str(page_size))]
+    limit = case.asked_limit
+    assert _paging(case.requests(tracker)) == [(limit, None), (limit, str(page_size))]
     assert len(records_of(output, case.name)) == len(case.records_of(body))
 
 
@@ -195,7 +198,7 @@ def test_read_empty_answer_gives_no_record_and_no_error(empty_sync: Sync, case: 
     # projects: test_read_empty_project_list_gives_no_record_and_no_project_request
     assert records_of(empty_sync.output, case.name) == []
     requests = case.requests(empty_sync.fake)
-    assert _paging(requests) == ([("500", None)] if case.paged else [(None, None)])
+    assert _paging(requests) == ([(case.asked_limit, None)] if case.paged else [(None, None)])
     statuses = [status.name for status in empty_sync.output.get_stream_statuses(case.name)]
     assert statuses[-1] == "COMPLETE"
 

@@ -175,6 +175,8 @@ class TrackerApi:
         limit = self._int(req, "limit", default_limit)
         if limit < 0:
             raise errors.invalid_parameter("'limit' must not be negative")
+        if limit > max_limit and self.options.over_max_limit == "reject":
+            raise errors.invalid_parameter(f"'limit' must be at most {max_limit}")
         limit = min(limit, max_limit)  # silently clamped: stories?limit=10000 returned 500
         offset = self._int(req, "offset", 0)
         total = len(items)
@@ -214,9 +216,9 @@ class TrackerApi:
         ctx = req.ctx
         assert ctx is not None
         sel = req.selection
-        if sel is None and ctx.is_iso and spec == "story":
+        if sel is None and spec == "story":
             data = b"[" + b",".join([resources.story_json(s, ctx) for s in items]) + b"]"
-        elif sel is None and ctx.is_iso and spec == "activity":
+        elif sel is None and spec == "activity":
             data = b"[" + b",".join([self._activity(e, ctx) for e in items]) + b"]"
         else:
             data = orjson.dumps([registry.render(spec, item, sel, ctx) for item in items])
@@ -233,7 +235,7 @@ class TrackerApi:
     def _one(self, req: Request, spec: str, item: Any, **kwargs: Any) -> Result:
         ctx = req.ctx
         assert ctx is not None
-        if req.selection is None and ctx.is_iso and spec == "story":
+        if req.selection is None and spec == "story":
             return Result(resources.story_json(item, ctx), **kwargs)
         return Result(orjson.dumps(registry.render(spec, item, req.selection, ctx)), **kwargs)
 
@@ -423,7 +425,7 @@ class TrackerApi:
 
     def _story_transitions(self, req: Request) -> Result:
         project, story = self._story_children(req)
-        page, info = self._paginate(req, story.transitions, 100, 500)
+        page, info = self._paginate(req, story.transitions, 100, self.options.listing_max_limit)
         return self._list(req, "story_transition", page, project=project, page=info)
 
     def _project_transitions(self, req: Request) -> Result:
@@ -431,10 +433,12 @@ class TrackerApi:
         if self.options.mutate_transitions:
             self.store.delete_before_page(project, self._int(req, "offset", 0))
         rows: Sequence[Any] = self.store.project_transitions(project)
-        window = self._time_window(req, "occurred")
+        window = None if self.options.transitions_ignore_filters else self._time_window(req, "occurred")
         if window is not None:
             rows = [t for t in rows if window(t.occurred_at)]
-        page, info = self._paginate(req, rows, 100, 500)
+        if self.options.transitions_unpaged:
+            return self._list(req, "story_transition", rows, project=project)
+        page, info = self._paginate(req, rows, 100, self.options.listing_max_limit)
         return self._list(req, "story_transition", page, project=project, page=info)
 
     def _releases(self, req: Request) -> Result:
@@ -443,7 +447,7 @@ class TrackerApi:
         state = req.query.get("with_state")
         if state:
             releases = [s for s in releases if s.current_state == state]
-        page, info = self._paginate(req, releases, 100, 500)
+        page, info = self._paginate(req, releases, 100, self.options.listing_max_limit)
         return self._list(req, "release", page, project=project, page=info)
 
     def _release_stories(self, req: Request) -> Result:
@@ -500,8 +504,8 @@ class TrackerApi:
 
     # ------------------------------------------------------------------------- activity
 
-    def _filter_events(self, req: Request, events: Sequence[Event], newest_first: bool) -> Sequence[Event]:
-        """`events` arrive in feed order (ascending, or newest first for /my/activity)."""
+    def _filter_events(self, req: Request, events: Sequence[Event]) -> Sequence[Event]:
+        """`events` arrive in ascending order; the answer is in `sort_order` (newest first by default)."""
         since = req.query.get("since_version")
         window = self._time_window(req, "occurred")
         if since:
@@ -515,19 +519,19 @@ class TrackerApi:
         order = (req.query.get("sort_order") or "desc").lower()
         if order not in ("asc", "desc"):
             raise errors.invalid_parameter("'sort_order' must be asc or desc")
-        if (order == "desc") != newest_first:
+        if order == "desc":
             events = events[::-1]
         return events
 
     def _project_activity(self, req: Request) -> Result:
         project = self._readable_project(req.params[0])
-        events = self._filter_events(req, project.events, newest_first=False)
-        page, info = self._paginate(req, events, 100, 500)
+        events = self._filter_events(req, project.events)
+        page, info = self._paginate(req, events, 100, self.options.listing_max_limit)
         return self._list(req, "activity", page, project=project, page=info)
 
     def _story_activity(self, req: Request) -> Result:
         project, story = self._story_children(req)
         own = [e for e in project.events if e.story is story]
-        events = self._filter_events(req, own, newest_first=False)
-        page, info = self._paginate(req, events, 100, 500)
+        events = self._filter_events(req, own)
+        page, info = self._paginate(req, events, 100, self.options.listing_max_limit)
         return self._list(req, "activity", page, project=project, page=info)

@@ -10,7 +10,7 @@ from typing import Any
 
 from .model import Event, Notification, Story
 from .resources import STORY_URL, Ctx
-from .timeutil import TimeFormatter
+from .timeutil import iso
 
 # ----------------------------------------------------------------------------- activity
 
@@ -28,8 +28,8 @@ def _story_ref(s: Story) -> dict:
 _TIME_KEYS = frozenset(("updated_at", "created_at", "accepted_at", "deadline"))
 
 
-def _values(values: dict, tf: TimeFormatter) -> dict:
-    return {k: (tf(v) if k in _TIME_KEYS and isinstance(v, int) else v) for k, v in values.items()}
+def _values(values: dict) -> dict:
+    return {k: (iso(v) if k in _TIME_KEYS and isinstance(v, int) else v) for k, v in values.items()}
 
 
 def _change(
@@ -47,7 +47,6 @@ def _change(
 
 
 def activity_dict(event: Event, ctx: Ctx) -> dict:
-    tf = ctx.tf
     store = ctx.store
     s = event.story
     project = store.project_by_id[s.project_id]
@@ -69,8 +68,8 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
                 "owner_ids": [],
                 "label_ids": [label.id for label in s.labels],
                 "follower_ids": [s.requested_by_id],
-                "created_at": tf(s.created_at),
-                "updated_at": tf(s.created_at),
+                "created_at": iso(s.created_at),
+                "updated_at": iso(s.created_at),
                 "blocked_story_ids": [],
                 "labels": [label.name for label in s.labels],
             }
@@ -84,9 +83,9 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
         new: dict[str, Any] = {"current_state": to_state}
         if to_state == "accepted":
             original["accepted_at"] = None
-            new["accepted_at"] = tf(accepted)
-        original["updated_at"] = tf(previous_update)
-        new["updated_at"] = tf(event.occurred_at)
+            new["accepted_at"] = iso(accepted)
+        original["updated_at"] = iso(previous_update)
+        new["updated_at"] = iso(event.occurred_at)
         changes = [_change("update", story_id, original, new)]
     elif action == "comment":
         comment, previous_update = event.detail  # type: ignore[misc]
@@ -102,8 +101,8 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
                     "story_id": comment.story_id,
                     "text": comment.text,
                     "person_id": comment.person_id,
-                    "created_at": tf(comment.created_at),
-                    "updated_at": tf(comment.created_at),
+                    "created_at": iso(comment.created_at),
+                    "updated_at": iso(comment.created_at),
                     "file_attachment_ids": [],
                     "google_attachment_ids": [],
                     "attachment_ids": [],
@@ -114,8 +113,8 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
             _change(
                 "update",
                 story_id,
-                {"updated_at": tf(previous_update)},
-                {"updated_at": tf(comment.created_at)},
+                {"updated_at": iso(previous_update)},
+                {"updated_at": iso(comment.created_at)},
             ),
         ]
     elif action == "comment_edit":
@@ -128,14 +127,14 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
                 "change_type": "update",
                 "id": comment.id,
                 # The earlier wording is not kept; a one-character typo fix stands in for it.
-                "original_values": {"text": comment.text[:-1], "updated_at": tf(comment.created_at)},
-                "new_values": {"text": comment.text, "updated_at": tf(comment.updated_at)},
+                "original_values": {"text": comment.text[:-1], "updated_at": iso(comment.created_at)},
+                "new_values": {"text": comment.text, "updated_at": iso(comment.updated_at)},
             },
             _change(
                 "update",
                 story_id,
-                {"updated_at": tf(previous_update)},
-                {"updated_at": tf(event.occurred_at)},
+                {"updated_at": iso(previous_update)},
+                {"updated_at": iso(event.occurred_at)},
             ),
         ]
     elif action == "delete":
@@ -151,7 +150,7 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
             highlight = new.get("current_state", "edited")
         verb = "moved" if action == "move" else highlight
         message = f"{performer.name} {verb} this {kind_word}"
-        changes = [_change("update", story_id, _values(original, tf), _values(new, tf))]
+        changes = [_change("update", story_id, _values(original), _values(new))]
     for change in changes:
         if change["kind"] == "story":
             change["name"] = s.name
@@ -172,7 +171,7 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
             "name": performer.name,
             "initials": performer.initials,
         },
-        "occurred_at": tf(event.occurred_at),
+        "occurred_at": iso(event.occurred_at),
     }
 
 
@@ -180,7 +179,6 @@ def activity_dict(event: Event, ctx: Ctx) -> dict:
 
 
 def notification_dict(n: Notification, ctx: Ctx) -> dict:
-    tf = ctx.tf
     store = ctx.store
     project = store.project_by_id[n.project_id]
     performer = store.people[n.performer_id]
@@ -196,9 +194,9 @@ def notification_dict(n: Notification, ctx: Ctx) -> dict:
         "action": "create",
         "story": {"kind": "story", "id": n.story.id, "name": n.story.name},
         "comment_id": n.comment.id,
-        "created_at": tf(n.created_at),
-        "updated_at": tf(n.updated_at),
+        "created_at": iso(n.created_at),
+        "updated_at": iso(n.updated_at),
     }
     if n.read_at is not None:
-        d["read_at"] = tf(n.read_at)
+        d["read_at"] = iso(n.read_at)
     return d

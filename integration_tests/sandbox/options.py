@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 IGNORE_OFFSET = ("no", "echo", "zero")
 PROJECTS_ANSWERS = ("list", "object", "forbidden")
+OVER_MAX_LIMIT = ("clamp", "reject")
 
 
 @dataclass
@@ -34,6 +35,16 @@ class SandboxOptions:
     notifications_ignore_filters: bool = False
     # The iterations' maximum page size: only a third-party comment says 50.
     iterations_max_limit: int = 50
+    # Releases', activity's and story transitions' maximum page size was never recorded (only the
+    # stories' 500 was): clients used 500, which the default assumes.
+    listing_max_limit: int = 500
+    # A limit above an endpoint's maximum: stories clamp it (recorded); whether every endpoint
+    # clamps rather than answering 400 was not.
+    over_max_limit: str = "clamp"
+    # GET /projects/{id}/story_transitions is believed paged, and to take occurred_after/_before;
+    # neither was recorded.
+    transitions_unpaged: bool = False
+    transitions_ignore_filters: bool = False
     # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
     retry_after: str = "1"
     stall_every: int = 0
@@ -50,6 +61,8 @@ class SandboxOptions:
             raise ValueError("auth_status must be 401 or 403")
         if self.date_filter not in ("strict", "inclusive"):
             raise ValueError("date_filter must be 'strict' or 'inclusive'")
+        if self.iterations_max_limit < 1 or self.listing_max_limit < 1:
+            raise ValueError("iterations_max_limit and listing_max_limit must be at least 1")
         if self.projects < 1:
             raise ValueError("projects must be at least 1")
         if self.stories is not None and self.stories < 0:
@@ -58,6 +71,8 @@ class SandboxOptions:
             raise ValueError("disabled_projects must be between 0 and projects")
         if self.ignore_offset not in IGNORE_OFFSET:
             raise ValueError(f"ignore_offset must be one of {', '.join(IGNORE_OFFSET)}")
+        if self.over_max_limit not in OVER_MAX_LIMIT:
+            raise ValueError(f"over_max_limit must be one of {', '.join(OVER_MAX_LIMIT)}")
         if self.projects_answer not in PROJECTS_ANSWERS:
             raise ValueError(f"projects_answer must be one of {', '.join(PROJECTS_ANSWERS)}")
         for name in ("error_every", "rate_limit_every", "drop_every", "truncate_every", "stall_every"):
@@ -81,6 +96,10 @@ _HELP = {
     "date_filter": "strict: *_after is > and *_before is <; inclusive: >= and <=",
     "notifications_ignore_filters": "ignore created_after/updated_after on /my/notifications",
     "iterations_max_limit": "maximum page size of GET /projects/{id}/iterations",
+    "listing_max_limit": "maximum page size of releases, activity and story transitions",
+    "over_max_limit": "a limit above the endpoint's maximum: clamp it, or reject: 400 invalid_parameter",
+    "transitions_unpaged": "GET /projects/{id}/story_transitions answers every row, without paging",
+    "transitions_ignore_filters": "ignore occurred_after/occurred_before on /projects/{id}/story_transitions",
     "retry_after": "Retry-After header of the rate-limit fault (any text: 999999, inf, nan, -5)",
     "stall_every": "every Nth API request: accept it and never answer (until the sandbox stops)",
     "redirect_to": "answer every API request with a 302 to this URL root plus the same path",
@@ -97,6 +116,7 @@ _CHOICES: dict[str, list[object]] = {
     "date_filter": ["strict", "inclusive"],
     "ignore_offset": list(IGNORE_OFFSET),
     "projects_answer": list(PROJECTS_ANSWERS),
+    "over_max_limit": list(OVER_MAX_LIMIT),
 }
 
 

@@ -25,7 +25,7 @@ from .model import (
     Task,
     Transition,
 )
-from .timeutil import TimeFormatter, iso
+from .timeutil import iso
 
 
 class World(Protocol):
@@ -50,14 +50,12 @@ ACCOUNT_URL = "https://www.pivotaltracker.com/accounts/"
 
 
 class Ctx:
-    """What a renderer needs besides the object: the world's lookups and the datetime format."""
+    """What a renderer needs besides the object: the world's lookups."""
 
-    __slots__ = ("store", "tf", "is_iso")
+    __slots__ = ("store",)
 
-    def __init__(self, store: World, tf: TimeFormatter = iso) -> None:
+    def __init__(self, store: World) -> None:
         self.store = store
-        self.tf = tf
-        self.is_iso = tf is iso
 
 
 # ----------------------------------------------------------------------------- people, labels
@@ -79,26 +77,24 @@ def time_zone_dict(tz: tuple[str, str, int], ctx: Ctx) -> dict:
 
 
 def label_dict(label: Label, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "kind": "label",
         "id": label.id,
         "project_id": label.project_id,
         "name": label.name,
-        "created_at": tf(label.created_at),
-        "updated_at": tf(label.updated_at),
+        "created_at": iso(label.created_at),
+        "updated_at": iso(label.updated_at),
     }
 
 
 def label_ref_dict(label: Label, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "id": label.id,
         "project_id": label.project_id,
         "kind": "label",
         "name": label.name,
-        "created_at": tf(label.created_at),
-        "updated_at": tf(label.updated_at),
+        "created_at": iso(label.created_at),
+        "updated_at": iso(label.updated_at),
     }
 
 
@@ -125,17 +121,16 @@ def _label_counts(label: Label, ctx: Ctx) -> dict:
 
 
 def story_dict(s: Story, ctx: Ctx) -> dict:
-    tf = ctx.tf
     d: dict[str, Any] = {
         "kind": "story",
         "id": s.id,
-        "created_at": tf(s.created_at),
-        "updated_at": tf(s.updated_at),
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
     }
     if s.accepted_at is not None:
-        d["accepted_at"] = tf(s.accepted_at)
+        d["accepted_at"] = iso(s.accepted_at)
     if s.deadline is not None:
-        d["deadline"] = tf(s.deadline)
+        d["deadline"] = iso(s.deadline)
     if s.estimate is not None:
         d["estimate"] = s.estimate
     d["story_type"] = s.story_type
@@ -163,17 +158,16 @@ def story_json(s: Story, ctx: Ctx) -> bytes:
 
 
 def release_dict(s: Story, ctx: Ctx) -> dict:
-    tf = ctx.tf
     d: dict[str, Any] = {
         "kind": "release",
         "id": s.id,
-        "created_at": tf(s.created_at),
-        "updated_at": tf(s.updated_at),
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
     }
     if s.accepted_at is not None:
-        d["accepted_at"] = tf(s.accepted_at)
+        d["accepted_at"] = iso(s.accepted_at)
     if s.deadline is not None:
-        d["deadline"] = tf(s.deadline)
+        d["deadline"] = iso(s.deadline)
     d["name"] = s.name
     if s.description:
         d["description"] = s.description
@@ -285,20 +279,18 @@ STORY_NESTED = {
 
 
 def comment_dict(c: Comment, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "kind": "comment",
         "id": c.id,
         "story_id": c.story_id,
         "text": c.text,
         "person_id": c.person_id,
-        "created_at": tf(c.created_at),
-        "updated_at": tf(c.updated_at),
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
     }
 
 
 def task_dict(t: Task, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "kind": "task",
         "id": t.id,
@@ -306,13 +298,12 @@ def task_dict(t: Task, ctx: Ctx) -> dict:
         "description": t.description,
         "complete": t.complete,
         "position": t.position,
-        "created_at": tf(t.created_at),
-        "updated_at": tf(t.updated_at),
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
     }
 
 
 def blocker_dict(b: Blocker, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "kind": "blocker",
         "id": b.id,
@@ -320,8 +311,8 @@ def blocker_dict(b: Blocker, ctx: Ctx) -> dict:
         "person_id": b.person_id,
         "description": b.description,
         "resolved": b.resolved,
-        "created_at": tf(b.created_at),
-        "updated_at": tf(b.updated_at),
+        "created_at": iso(b.created_at),
+        "updated_at": iso(b.updated_at),
     }
 
 
@@ -332,7 +323,7 @@ def transition_dict(t: Transition, ctx: Ctx) -> dict:
         "story_id": t.story_id,
         "project_id": t.project_id,
         "project_version": t.project_version,
-        "occurred_at": ctx.tf(t.occurred_at),
+        "occurred_at": iso(t.occurred_at),
         "performed_by_id": t.performed_by_id,
     }
 
@@ -341,12 +332,11 @@ def transition_dict(t: Transition, ctx: Ctx) -> dict:
 
 
 def epic_dict(e: Epic, ctx: Ctx) -> dict:
-    tf = ctx.tf
     d: dict[str, Any] = {
         "id": e.id,
         "kind": "epic",
-        "created_at": tf(e.created_at),
-        "updated_at": tf(e.updated_at),
+        "created_at": iso(e.created_at),
+        "updated_at": iso(e.updated_at),
         "project_id": e.project_id,
         "name": e.name,
     }
@@ -358,7 +348,6 @@ def epic_dict(e: Epic, ctx: Ctx) -> dict:
 
 
 def project_dict(p: Project, ctx: Ctx) -> dict:
-    tf = ctx.tf
     d: dict[str, Any] = {
         "id": p.id,
         "kind": "project",
@@ -384,9 +373,9 @@ def project_dict(p: Project, ctx: Ctx) -> dict:
     d["public"] = p.public
     d["atom_enabled"] = False
     d["project_type"] = p.project_type
-    d["start_time"] = tf(p.start_time)
-    d["created_at"] = tf(p.created_at)
-    d["updated_at"] = tf(p.updated_at)
+    d["start_time"] = iso(p.start_time)
+    d["created_at"] = iso(p.created_at)
+    d["updated_at"] = iso(p.updated_at)
     d["account_id"] = p.account_id
     d["current_iteration_number"] = p.current_iteration_number
     d["enable_following"] = True
@@ -398,7 +387,6 @@ def account_summary_dict(a: Account, ctx: Ctx) -> dict:
 
 
 def account_dict(a: Account, ctx: Ctx) -> dict:
-    tf = ctx.tf
     return {
         "kind": "account",
         "id": a.id,
@@ -407,19 +395,18 @@ def account_dict(a: Account, ctx: Ctx) -> dict:
         "plan": a.plan,
         "days_left": a.days_left,
         "over_the_limit": a.over_the_limit,
-        "created_at": tf(a.created_at),
-        "updated_at": tf(a.updated_at),
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
         "url": ACCOUNT_URL + str(a.id),
     }
 
 
 def membership_dict(m: Membership, ctx: Ctx) -> dict:
-    tf = ctx.tf
     d: dict[str, Any] = {"kind": "project_membership", "project_id": m.project_id, "id": m.id}
     if m.last_viewed_at is not None:
-        d["last_viewed_at"] = tf(m.last_viewed_at)
-    d["created_at"] = tf(m.created_at)
-    d["updated_at"] = tf(m.updated_at)
+        d["last_viewed_at"] = iso(m.last_viewed_at)
+    d["created_at"] = iso(m.created_at)
+    d["updated_at"] = iso(m.updated_at)
     d["role"] = m.role
     d["project_color"] = m.project_color
     d["favorite"] = m.favorite
@@ -441,7 +428,7 @@ def membership_summary_dict(pair: tuple[Project, Membership], ctx: Ctx) -> dict:
         "role": m.role,
     }
     if m.last_viewed_at is not None:
-        d["last_viewed_at"] = ctx.tf(m.last_viewed_at)
+        d["last_viewed_at"] = iso(m.last_viewed_at)
     return d
 
 
@@ -469,8 +456,8 @@ def me_dict(me: Person, ctx: Ctx) -> dict:
         "projects": [membership_summary_dict(pair, ctx) for pair in _my_memberships(ctx)],
         "email": me.email,
         "receives_in_app_notifications": True,
-        "created_at": ctx.tf(store.me_created_at),
-        "updated_at": ctx.tf(store.me_updated_at),
+        "created_at": iso(store.me_created_at),
+        "updated_at": iso(store.me_updated_at),
     }
 
 
@@ -478,19 +465,15 @@ def me_dict(me: Person, ctx: Ctx) -> dict:
 
 
 def iteration_dict(it: Iteration, ctx: Ctx) -> dict:
-    tf = ctx.tf
-    if ctx.is_iso:
-        stories: list[Any] = [orjson.Fragment(story_json(s, ctx)) for s in it.stories]
-    else:
-        stories = [story_dict(s, ctx) for s in it.stories]
+    stories = [orjson.Fragment(story_json(s, ctx)) for s in it.stories]
     return {
         "number": it.number,
         "project_id": it.project_id,
         "length": it.length,
         "team_strength": it.team_strength,
         "stories": stories,
-        "start": tf(it.start),
-        "finish": tf(it.finish),
+        "start": iso(it.start),
+        "finish": iso(it.finish),
         "kind": "iteration",
     }
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
-
-TimeFormatter = Callable[[int], "str | int"]
 
 
 def iso(ts: int) -> str:
