@@ -18,7 +18,7 @@ import pytest
 # The signal lands after the flush's write and before the buffer is emptied: the handler must not
 # write the same messages a second time.
 AFTER_THE_WRITE = """
-import os, signal, sys
+import json, os, signal, sys
 from airbyte_cdk.entrypoint import PRINT_BUFFER
 from source_pivotal_tracker.signals import stop_on_signals
 
@@ -56,9 +56,7 @@ with PRINT_BUFFER:
 
 
 def test_a_signal_after_a_flush_wrote_does_not_write_the_same_messages_twice() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "import json\n" + AFTER_THE_WRITE], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-c", AFTER_THE_WRITE], capture_output=True, text=True, timeout=60)
     messages = [json.loads(line) for line in done.stdout.splitlines()]
     assert [m["type"] for m in messages] == ["LOG", "TRACE"], done.stderr[-2000:]
     assert "SIGTERM" in messages[1]["trace"]["error"]["message"]
@@ -86,3 +84,25 @@ def test_a_signal_while_the_reader_has_stopped_reading_ends_the_process_in_secon
             process.kill()
             process.wait()
     assert took < 5, f"still running {took:.1f} s after SIGTERM"
+
+
+def test_a_signal_that_cuts_a_large_write_short_still_gives_the_whole_message_then_the_trace() -> None:
+    # The reader goes on reading: a partial write must be finished, not dropped or cut by the trace.
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTO_A_FULL_PIPE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert process.stdout is not None
+        assert b"first" in process.stdout.readline()
+        time.sleep(1)  # the 4 MB message is half-way into the pipe
+        process.send_signal(signal.SIGTERM)
+        rest = process.stdout.read()
+        process.wait(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    messages = [json.loads(line) for line in rest.splitlines()]
+    assert [m["type"] for m in messages] == ["LOG", "TRACE"]
+    assert len(messages[0]["log"]["message"]) == 4_000_000
+    assert process.returncode == -signal.SIGTERM
