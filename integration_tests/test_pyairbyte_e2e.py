@@ -34,6 +34,7 @@ from integration_tests.readme_snippets import adapt, pyairbyte_snippets
 
 GUARD = Path(__file__).resolve().parent / "pyairbyte_guard"
 SNIPPET_TIMEOUT = 300
+INHERIT_NOT = ("DO_NOT_TRACK", "PYTHONPATH", "PYTHONSTARTUP")
 # Appended to a snippet: every record PyAirbyte cached, read back from its cache, for the test.
 EPILOGUE = """
 import json as _json
@@ -106,7 +107,8 @@ def run_snippet(python: Path, snippet: str, folder: Path) -> PyAirbyteRun:
         directory.mkdir(parents=True)
     (work_dir / "snippet.py").write_text(snippet + EPILOGUE)
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "PYTHONPATH")},
+        # A user's own AIRBYTE_* settings (cache root, project dir) or DO_NOT_TRACK are not the README's.
+        **{k: v for k, v in os.environ.items() if k not in INHERIT_NOT and not k.startswith("AIRBYTE_")},
         "AIRBYTE_OFFLINE_MODE": "1",
         # PyAirbyte's defaults otherwise: /tmp/airbyte/logs and the system's temp dir (where it
         # writes the config, token included, for the connector).
@@ -154,7 +156,7 @@ def _repo_status() -> str:
         text=True,
         check=True,
     )
-    # Other tests' own leftovers may change in between; PyAirbyte's defaults would be .cache/ or logs.
+    # The venv and its lock are the test's own; anything else new (PyAirbyte's .cache/) fails.
     return "\n".join(line for line in done.stdout.splitlines() if ".pyairbyte-venv" not in line)
 
 
