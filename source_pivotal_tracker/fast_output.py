@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +36,8 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSp
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .signals import write_output, writing_output
 
 BATCH = 100  # RECORD lines an export read writes at once
 
@@ -150,11 +151,9 @@ def write_records(lines: bytes) -> None:
     out and encodes it: tens of MB at a time, left as fragmented heap. Export runs (already
     UTF-8 from orjson) skip it: the buffer is flushed first, under its lock, so order holds.
     """
-    stdout = sys.__stdout__
-    assert stdout is not None
-    with PRINT_BUFFER.lock:
+    with writing_output():  # a stop signal waits for the whole run (signals.py)
         PRINT_BUFFER.flush()
-        stdout.buffer.write(lines + b"\n")
+        write_output(lines + b"\n")
 
 
 @lru_cache(maxsize=1024)

@@ -4,18 +4,34 @@ Left to Python, SIGINT raises KeyboardInterrupt in the main thread only: the CDK
 go on (with one worker the process never ends) and a traceback is printed. SIGTERM kills the
 process with messages still in the CDK's print buffer. Instead, the handler writes out every
 message already produced (each one whole, so the last STATE stands: it covers only records
-printed before it), reports the stop as a transient error, and ends the process.
+printed before it), reports the stop as a transient error, and ends the process by the signal
+itself: callers such as PyAirbyte take -15 for the SIGTERM they sent, an exit code of 143 for a
+failure.
+
+A signal that lands while messages are being written waits for that write to end (STOP_GRACE
+seconds at most: a reader that has gone leaves a full pipe that no write can finish). Left alone,
+the handler repeated what the print buffer's flush had just written, when it landed between the
+write and the buffer's reset; and a signal that cut a large write short (a partial write to a
+pipe) made Python drop the rest of it, and the handler's trace went into the middle of a message.
+PyAirbyte stops the connector the moment it has read the message it wanted, often inside that
+very flush: with the repeated CATALOG filling the pipe, `discover` hung until PyAirbyte's SIGKILL.
+So the print buffer's flush is replaced with one that takes the buffer before it writes and writes
+with os.write to the last byte, and a second signal ends the process at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from types import FrameType
 
 import orjson
+from airbyte_cdk.entrypoint import PRINT_BUFFER
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
@@ -28,15 +44,71 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_GRACE = 2.0
+_writes = 0  # writes of messages in progress, counted under PRINT_BUFFER.lock
+_waiting: int | None = None  # a stop signal that waits for the write in progress
+_stopping = False
 
 
 def stop_on_signals() -> None:
     """Installs the handler for SIGINT and SIGTERM (from the main thread, as Python requires)."""
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
+    PRINT_BUFFER.flush = flush_output  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def writing_output() -> Iterator[None]:
+    """A write of messages to stdout, under PRINT_BUFFER.lock: a stop signal waits for its end."""
+    global _writes
+    with PRINT_BUFFER.lock:
+        _writes += 1
+        try:
+            yield
+        finally:
+            _writes -= 1
+            if _writes == 0 and _waiting is not None and not _stopping:
+                _end(_waiting)
+
+
+def flush_output() -> None:
+    """The CDK's PrintBuffer.flush, whole: the buffer is taken before its text is written."""
+    with writing_output():
+        text = PRINT_BUFFER.buffer.getvalue()
+        PRINT_BUFFER.buffer = io.StringIO()
+        stdout = sys.__stdout__
+        if text and stdout is not None:
+            write_output(text.encode(stdout.encoding, stdout.errors or "strict"))
+
+
+def write_output(data: bytes) -> None:
+    """Bytes to stdout to the last one, after what sys.__stdout__ holds; inside writing_output()."""
+    stdout = sys.__stdout__
+    if stdout is None:
+        return
+    stdout.flush()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(stdout.fileno(), view) :]
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
+    global _waiting
+    for stop_signal in STOP_SIGNALS:  # a second signal ends the process at once
+        signal.signal(stop_signal, signal.SIG_DFL)
+    # SIG_DFL now: the signal sent again ends the process if no write can finish.
+    grace = threading.Timer(STOP_GRACE, os.kill, (os.getpid(), signum))
+    grace.daemon = True
+    grace.start()
+    if _writes:
+        _waiting = signum  # writing_output() calls _end once the write is whole
+        return
+    _end(signum)
+
+
+def _end(signum: int) -> None:
+    global _stopping
+    _stopping = True
     name = signal.Signals(signum).name
     with contextlib.suppress(Exception):
         # The CDK's PrintBuffer (sys.stdout during a command) holds whole messages: write them.
@@ -53,5 +125,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     line = orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace)))
     with contextlib.suppress(OSError):
         os.write(sys.__stdout__.fileno() if sys.__stdout__ else 1, line + b"\n")
-    # Worker threads may be waiting on the network: no clean-up could make them stop sooner.
+    # Worker threads may be waiting on the network: no clean-up could make them stop sooner. With
+    # SIG_DFL, the signal ends the process before os.kill returns.
+    os.kill(os.getpid(), signum)
     os._exit(128 + signum)
