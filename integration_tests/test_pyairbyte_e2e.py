@@ -195,6 +195,12 @@ def assert_same_as_own_read(run: PyAirbyteRun) -> ConnectorRun:
     return own
 
 
+def assert_every_property_typed(run: PyAirbyteRun) -> None:
+    """PyAirbyte found a column type for every property (else it warns and makes it a string)."""
+    untyped = [line for line in run.output.splitlines() if "Could not determine airbyte type" in line]
+    assert untyped == [], f"PyAirbyte could not type {len(untyped)} properties, e.g. {untyped[0][:300]}"
+
+
 def assert_no_secret(run: PyAirbyteRun, *secrets: str) -> None:
     logs = [path for path in run.logs_dir.rglob("*") if path.is_file()]
     assert logs, "PyAirbyte wrote no logs where AIRBYTE_LOGGING_ROOT points"
@@ -219,6 +225,7 @@ def test_readme_api_snippet_reads_the_sandbox_through_pyairbyte_like_the_command
 
     assert "Connection check succeeded" in run.output  # source.check() said so, not just returned
     assert_guarded(run)
+    assert_every_property_typed(run)
     sandbox_address = api_sandbox.url.split("//")[1].split("/")[0]
     connects = {
         n["detail"] for n in run.notes if n["kind"] == "loopback" and n["argv"] == [CONNECTOR, "read"]
@@ -243,6 +250,7 @@ def test_readme_export_snippet_fills_duckdb_with_one_table_per_stream_like_the_c
     run = run_snippet(pyairbyte_python, snippet, tmp_path / "pyairbyte")
 
     assert_guarded(run)
+    assert_every_property_typed(run)
     assert run.connector_input("config") == {"export_files": [str(export)]}
     own = assert_same_as_own_read(run)
     # The README's claim: one table per stream in tracker.duckdb, readable by DuckDB on its own.
