@@ -1,0 +1,60 @@
+"""Facts of real exports (docs/pivotal-tracker.md, "Reading exports") that the family tests leave out.
+
+Every fixture is synthetic, shaped like the real files: Tracker's import template header, a file
+cut without a final newline, history times of an unknown format, `-1` estimates, epics outside
+the stories CSV, and comment authors whose names hold parentheses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from unit_tests.exports.builder import stories_csv, story
+from unit_tests.exports.reading import read_export
+
+
+def _write(tmp_path: Path, content: bytes, name: str = "web_app_20250324_1443.csv") -> str:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def test_the_import_template_header_without_iteration_and_url_columns_is_read(tmp_path: Path) -> None:
+    # Tracker's own import template (projects seeded from it were exported with its shape), with
+    # its example row: two `Note` columns, a label cell without a space after the comma.
+    content = (
+        b"Id,Story,Labels,Story Type,Estimate,Current State,Created at,Accepted at,Deadline,"
+        b"Requested By,Owned By,Description,Note,Note\n"
+        b'100,existing started story,"label one,label two",feature,1,started,"Nov 22, 2007",,,'
+        b"user1,user2,this will update story 100,,\n"
+    )
+    result = read_export([_write(tmp_path, content)])
+
+    assert result.errors == []
+    record = result.one("stories", id=100)
+    assert record["name"] == "existing started story"
+    assert record["labels"] == [{"name": "label one"}, {"name": "label two"}]
+    assert record["created_at"] == "2007-11-22T00:00:00Z"
+    assert record["owners"] == [{"name": "user2"}]
+    assert record.get("url") is None and result.records["iterations"] == []
+    assert result.records["comments"] == []
+
+
+def test_a_file_without_a_final_newline_keeps_its_last_row(tmp_path: Path) -> None:
+    content = stories_csv("D", [story(1), story(2, comments=[("Last words", "Ana", "Mar 9, 2021")])])
+    result = read_export([_write(tmp_path, content.rstrip(b"\n"))])
+
+    assert result.errors == []
+    assert [s["id"] for s in result.records["stories"]] == [1, 2]
+    assert result.one("comments", story_id=2)["text"] == "Last words"
+
+
+def test_dates_with_a_leading_zero_day_read_like_trackers_own(tmp_path: Path) -> None:
+    # Shortcut reads dates with strptime("%b %d, %Y"): a re-written file may carry `Mar 05, 2020`.
+    content = stories_csv(
+        "D", [story(3, accepted_at="Mar 05, 2020", comments=[("x", "Ana", "Mar 04, 2020")])]
+    )
+    result = read_export([_write(tmp_path, content)])
+
+    assert result.one("stories", id=3)["accepted_at"] == "2020-03-05T00:00:00Z"
+    assert result.one("comments", story_id=3)["created_at"] == "2020-03-04T00:00:00Z"
