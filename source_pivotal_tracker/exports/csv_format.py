@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 # Long comment threads and descriptions can pass csv's default of 131,072 characters per cell.
 # A bound (not sys.maxsize) keeps one broken quote from swallowing a whole file into one cell.
@@ -140,10 +140,21 @@ MONTHS = {
     )
     for name in names
 }
-# `Nov 22, 2014` (every export), optionally with a time of day (history files may carry one).
+# A zone after a time: UTC, or a numeric offset (`-0700`, `+01:00`).
+_ZONE = r"(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+# `Nov 22, 2014` (every export), optionally with a time of day and a zone: the history file's
+# format is not known, so a time as Tracker's pages showed one is read too.
 TRACKER_DATE = re.compile(
     r"([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})"
-    r"(?:,? (?:at )?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*(UTC|GMT|Z)?"
+    r"(?:,? (?:at )?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*" + _ZONE + "?",
+    re.IGNORECASE,
+)
+# ISO 8601 (a spreadsheet re-save), and Ruby's Time#to_s (`2025-03-24 14:43:03 UTC`), which a Rails
+# app writes for a time it does not format. Parsed here, not by datetime.fromisoformat, whose
+# accepted forms differ between Python 3.10 and 3.11.
+ISO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*" + _ZONE + "?",
+    re.IGNORECASE,
 )
 _DATE_CACHE: dict[str, str] = {}
 # Emptied when full: a file holds a few thousand distinct days, and history timestamps (to the
@@ -179,7 +190,7 @@ def day_after(timestamp: str | None) -> str | None:
 def _parse_timestamp(value: str) -> str:
     match = TRACKER_DATE.fullmatch(value)
     if match:
-        month_name, day, year, hour, minute, second, half, _zone = match.groups()
+        month_name, day, year, hour, minute, second, half, zone = match.groups()
         month = MONTHS.get(month_name.lower())
         if month is None:
             raise ValueError(f"{value!r} is not a date (unknown month)")
@@ -188,17 +199,24 @@ def _parse_timestamp(value: str) -> str:
             if not 1 <= hours <= 12:
                 raise ValueError(f"{value!r} is not a date (no such time of day)")
             hours = hours % 12 + (12 if half.lower() == "pm" else 0)
-        try:
-            parsed = datetime(int(year), int(month), int(day), hours, int(minute or 0), int(second or 0))
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not a date ({error})") from None
-        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _utc(value, (int(year), int(month), int(day), hours, int(minute or 0), int(second or 0)), zone)
+    match = ISO_TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)")
+    *parts, zone = match.groups()
+    return _utc(value, tuple(int(part or 0) for part in parts), zone)
+
+
+def _utc(value: str, parts: tuple[int, ...], zone: str | None) -> str:
+    """The moment as RFC 3339 UTC; a value without a zone is taken as UTC."""
     try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = datetime(*parts)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a date ({error})") from None
+    if zone and zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+        parsed -= timedelta(minutes=-minutes if zone[0] == "-" else minutes)
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

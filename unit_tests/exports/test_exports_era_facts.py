@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unit_tests.exports.builder import stories_csv, story
+import pytest
+
+from source_pivotal_tracker.exports.csv_format import parse_date
+from unit_tests.exports.builder import history_csv, stories_csv, story
 from unit_tests.exports.reading import read_export
 
 
@@ -58,3 +61,28 @@ def test_dates_with_a_leading_zero_day_read_like_trackers_own(tmp_path: Path) ->
 
     assert result.one("stories", id=3)["accepted_at"] == "2020-03-05T00:00:00Z"
     assert result.one("comments", story_id=3)["created_at"] == "2020-03-04T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Ruby's Time#to_s, what a Rails app writes for a time it does not format.
+        ("2025-03-24 14:43:03 UTC", "2025-03-24T14:43:03Z"),
+        ("2025-03-24 14:43:03 GMT", "2025-03-24T14:43:03Z"),
+        ("2025-03-24 07:43:03 -0700", "2025-03-24T14:43:03Z"),
+        # Tracker's own date with a time and a numeric offset.
+        ("Mar 24, 2025 2:43 PM +0100", "2025-03-24T13:43:00Z"),
+        ("Mar 24, 2025, 14:43:03 -07:00", "2025-03-24T21:43:03Z"),
+        ("Mar 24, 2025 2:43 PM UTC", "2025-03-24T14:43:00Z"),
+    ],
+)
+def test_history_times_of_the_plausible_forms_are_read_in_utc(value: str, expected: str) -> None:
+    assert parse_date(value) == expected
+
+
+def test_a_history_csv_with_rails_times_reads_as_activity(tmp_path: Path) -> None:
+    content = history_csv([["7", "story_update", "Ana edited it", "Ana", "2025-03-24 14:43:03 UTC"]])
+    result = read_export([_write(tmp_path, content, "web_app_20250324_1443_history.csv")])
+
+    assert result.errors == []
+    assert result.one("activity", project_version=7)["occurred_at"] == "2025-03-24T14:43:03Z"
