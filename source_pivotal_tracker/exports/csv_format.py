@@ -257,8 +257,10 @@ def parse_priority(cell: str) -> str | None:
     return code if code in ("p0", "p1", "p2", "p3", "none") else cell
 
 
-def parse_number(cell: str) -> int | float | None:
-    if not cell:
+def parse_estimate(cell: str) -> int | float | None:
+    """Points (custom scales allow fractions). Blank is unestimated, and so is `-1`: Tracker's
+    older APIs wrote it for "no estimate"; no export sample shows it, so both forms read alike."""
+    if not cell or cell.strip() == "-1":
         return None
     try:
         return int(cell)
@@ -266,7 +268,7 @@ def parse_number(cell: str) -> int | float | None:
         try:
             return float(cell)
         except ValueError:
-            raise ValueError(f"{cell!r} is not a number") from None
+            raise ValueError(f"Estimate {cell!r} is not a number") from None
 
 
 def parse_int(cell: str, column: str) -> int | None:

@@ -86,3 +86,21 @@ def test_a_history_csv_with_rails_times_reads_as_activity(tmp_path: Path) -> Non
 
     assert result.errors == []
     assert result.one("activity", project_version=7)["occurred_at"] == "2025-03-24T14:43:03Z"
+
+
+def test_an_estimate_of_minus_one_is_unestimated(tmp_path: Path) -> None:
+    # Tracker's older APIs wrote -1 for "no estimate"; no sample shows it in a CSV, so both read.
+    content = stories_csv("C", [story(4, estimate="-1"), story(5, estimate=""), story(6, estimate="0")])
+    result = read_export([_write(tmp_path, content)])
+
+    assert result.errors == []
+    assert result.one("stories", id=4).get("estimate") is None
+    assert result.one("stories", id=5).get("estimate") is None
+    assert result.one("stories", id=6)["estimate"] == 0
+
+
+def test_an_estimate_that_is_not_a_number_is_an_error_naming_the_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, stories_csv("D", [story(4, estimate="two")]))
+    result = read_export([path])
+
+    assert result.errors and f"{path}, line 2: Estimate 'two' is not a number" in result.errors[0]
