@@ -28,6 +28,9 @@ from .ids import ID_MASK, derived_ids, label_id
 
 Record = dict[str, object]
 STORY_STREAMS = ("stories", "epics", "releases", "comments", "tasks", "blockers")
+# Whether a full export also held an epics CSV (and with which columns) is not known: a row whose
+# Type is missing or blank is an epic when its URL is an epic's, as on the epic rows of 2015.
+EPIC_URL_PATH = "/epic/show/"
 
 
 @dataclass
@@ -142,7 +145,7 @@ class StoryRows:
         if self.want_labels:
             for name in labels:
                 self.aggregates.labels[name] = None
-        if story_type == "epic":
+        if story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]]):
             return self._epic(row, story_id, labels)
         out: list[tuple[str, Record]] = []
         project_id = self.project_id

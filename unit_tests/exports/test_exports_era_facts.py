@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from source_pivotal_tracker.exports.csv_format import parse_date
-from unit_tests.exports.builder import history_csv, stories_csv, story
+from unit_tests.exports.builder import header_and_rows, history_csv, stories_csv, story, write_csv
 from unit_tests.exports.reading import read_export
 
 
@@ -104,3 +104,37 @@ def test_an_estimate_that_is_not_a_number_is_an_error_naming_the_column(tmp_path
     result = read_export([path])
 
     assert result.errors and f"{path}, line 2: Estimate 'two' is not a number" in result.errors[0]
+
+
+def test_epic_rows_without_a_type_are_known_by_their_epic_url(tmp_path: Path) -> None:
+    # Whether a full export also held a separate epics CSV, and its columns, is not known: an epic
+    # row is one whose Type says `epic`, or, where the Type is blank or absent, whose URL is an epic's.
+    header, rows = header_and_rows("D", [story(7, story_type="", labels=["checkout"])])
+    url = header.index("URL")
+    blank_type = list(rows[0])
+    blank_type[0], blank_type[url] = "2195568", "https://www.pivotaltracker.com/epic/show/2195568"
+    story_row = list(rows[0])
+    story_row[0], story_row[url] = "108574082", "https://www.pivotaltracker.com/story/show/108574082"
+    stories_file = _write(tmp_path, write_csv(header, [blank_type, story_row]))
+    epics_only = write_csv(
+        ["Id", "Title", "Labels", "Created at", "Description", "URL"],
+        [
+            [
+                "2195570",
+                "Search",
+                "search",
+                "Nov 2, 2015",
+                "Find it",
+                "https://www.pivotaltracker.com/epic/show/2195570",
+            ]
+        ],
+    )
+    result = read_export([stories_file, _write(tmp_path, epics_only, "web_app_20250324_1443_epics.csv")])
+
+    assert result.errors == []
+    assert [(e["id"], e["label"]) for e in result.records["epics"]] == [
+        (2195568, {"name": "checkout"}),
+        (2195570, {"name": "search"}),
+    ]
+    assert [s["id"] for s in result.records["stories"]] == [108574082]
+    assert {c.get("epic_id") for c in result.records["comments"]} == {2195568, None}
