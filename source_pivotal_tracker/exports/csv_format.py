@@ -224,7 +224,8 @@ def parse_comment(cell: str) -> tuple[str, str | None, str | None]:
     """`text (Author - Mon D, YYYY)` -> (text, author, created_at), by the LAST such tail.
 
     The text may itself end in something tail-like or be empty (an attachment-only comment);
-    a cell without a valid tail is all text, with no author or date.
+    a cell without a valid tail is all text, with no author or date. A display name may hold
+    parentheses (`Ana (QA)`): the tail then opens at the `(` that balances its final `)`.
     """
     end = cell.rstrip()
     if not end.endswith(")"):
@@ -232,17 +233,43 @@ def parse_comment(cell: str) -> tuple[str, str | None, str | None]:
     start = end.rfind("(")
     if start < 0:
         return cell, None, None
+    if ")" in end[start + 1 : -1]:
+        balanced = _opening_of_last(end)
+        found = _tail(end, balanced) if balanced >= 0 else None
+        if found is not None:
+            return found
+    return _tail(end, start) or (cell, None, None)
+
+
+def _opening_of_last(text: str) -> int:
+    """The index of the `(` matching the `)` that ends the text, or -1."""
+    depth = 0
+    for index in range(len(text) - 1, -1, -1):
+        char = text[index]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _tail(end: str, start: int) -> tuple[str, str | None, str] | None:
+    """(text, author, created_at) when `end[start:]` is an `(Author - Mon D, YYYY)` tail."""
     author, dash, date = end[start + 1 : -1].rpartition(" - ")
     if not dash:
-        return cell, None, None
+        return None
     created_at = _DATE_CACHE.get(date)
     if created_at is None:
         if not TRACKER_DATE.fullmatch(date):
-            return cell, None, None
+            return None
         try:
             created_at = parse_date(date)
         except ValueError:
-            return cell, None, None
+            return None
+    if created_at is None:
+        return None
     text = end[:start]
     if text.endswith(" "):
         text = text[:-1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from source_pivotal_tracker.exports.csv_format import parse_date
+from source_pivotal_tracker.exports.csv_format import parse_comment, parse_date
 from unit_tests.exports.builder import header_and_rows, history_csv, stories_csv, story, write_csv
 from unit_tests.exports.reading import read_export
 
@@ -138,3 +138,19 @@ def test_epic_rows_without_a_type_are_known_by_their_epic_url(tmp_path: Path) ->
     ]
     assert [s["id"] for s in result.records["stories"]] == [108574082]
     assert {c.get("epic_id") for c in result.records["comments"]} == {2195568, None}
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Shipped (Ana (QA) - Mar 9, 2019)", ("Shipped", "Ana (QA)", "2019-03-09T00:00:00Z")),
+        (
+            "See (this) (Li Wei (contractor) - Oct 6, 2019)",
+            ("See (this)", "Li Wei (contractor)", "2019-10-06T00:00:00Z"),
+        ),
+        # An unbalanced name still reads by the last `(`.
+        ("Nice (Ana :) - Mar 9, 2019)", ("Nice", "Ana :)", "2019-03-09T00:00:00Z")),
+    ],
+)
+def test_comment_authors_whose_names_hold_parentheses(cell: str, expected: tuple) -> None:
+    assert parse_comment(cell) == expected
