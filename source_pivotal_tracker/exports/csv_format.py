@@ -156,6 +156,10 @@ ISO_TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*" + _ZONE + "?",
     re.IGNORECASE,
 )
+# A spreadsheet takes `Nov 22, 2014` for a date and saves it as it shows it: Excel's `22-Nov-14`,
+# or `22 Nov 2014`. Two-digit years are 20YY (Tracker ran 2006-2025). Numeric forms such as
+# `11/12/2014` stay errors: month-first or day-first cannot be told apart.
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})\.?[- ](\d{4}|\d{2})")
 _DATE_CACHE: dict[str, str] = {}
 # Emptied when full: a file holds a few thousand distinct days, and history timestamps (to the
 # second) rarely repeat; 100,000 of them held ~20 MB.
@@ -166,7 +170,8 @@ def parse_date(value: str) -> str | None:
     """A date cell as an RFC 3339 timestamp: `Nov 22, 2014` -> `2014-11-22T00:00:00Z`.
 
     Tracker wrote dates without a time or zone; midnight UTC stands for "that day". ISO 8601
-    values (from a spreadsheet re-save) are accepted too. Raises ValueError on anything else.
+    and `22-Nov-14` (from a spreadsheet re-save) are accepted too. Raises ValueError on anything
+    else.
     """
     if not value:
         return None
@@ -200,6 +205,13 @@ def _parse_timestamp(value: str) -> str:
                 raise ValueError(f"{value!r} is not a date (no such time of day)")
             hours = hours % 12 + (12 if half.lower() == "pm" else 0)
         return _utc(value, (int(year), int(month), int(day), hours, int(minute or 0), int(second or 0)), zone)
+    match = DAY_MONTH_YEAR.fullmatch(value)
+    if match:
+        day, month_name, year = match.groups()
+        month = MONTHS.get(month_name.lower())
+        if month is None:
+            raise ValueError(f"{value!r} is not a date (unknown month)")
+        return _utc(value, (int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)), None)
     match = ISO_TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)")

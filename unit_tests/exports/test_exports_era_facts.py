@@ -154,3 +154,22 @@ def test_epic_rows_without_a_type_are_known_by_their_epic_url(tmp_path: Path) ->
 )
 def test_comment_authors_whose_names_hold_parentheses(cell: str, expected: tuple) -> None:
     assert parse_comment(cell) == expected
+
+
+def test_dates_a_spreadsheet_rewrote_with_a_month_name_still_read(tmp_path: Path) -> None:
+    # Excel takes `Nov 22, 2014` for a date and saves it back as it shows it: `22-Nov-14`. Dates
+    # inside comment cells are text to it, and stay as Tracker wrote them.
+    resaved = story(8, created_at="22-Nov-14", accepted_at="3 Mar 2020", iteration_start="2-Mar-2020")
+    result = read_export([_write(tmp_path, stories_csv("D", [resaved], line_ending="\r\n"))])
+
+    assert result.errors == []
+    record = result.one("stories", id=8)
+    assert (record["created_at"], record["accepted_at"]) == ("2014-11-22T00:00:00Z", "2020-03-03T00:00:00Z")
+    assert result.records["iterations"][0]["start"] == "2020-03-02T00:00:00Z"
+
+
+@pytest.mark.parametrize("value", ["11/22/2014", "22.11.2014", "22-Foo-14", "32-Nov-14"])
+def test_numeric_or_impossible_day_month_dates_stay_errors(value: str) -> None:
+    # 11/12/2014 could be either month first or day first: which one is not guessed.
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_date(value)
