@@ -197,7 +197,9 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
             relative = path.relative_to(root).as_posix()
             folders = tuple(reversed(PurePosixPath(root.name, relative).parts[:-1]))
             story_id = _story_folder(relative)
-            if story_id is not None:
+            if _macos_metadata(relative):
+                ignored.append(str(path))
+            elif story_id is not None:
                 size = path.stat().st_size
                 members.append(
                     ExportMember(
@@ -244,6 +246,13 @@ def _story_folder(relative: str) -> int | None:
     return None
 
 
+def _macos_metadata(relative: str) -> bool:
+    """Finder's `__MACOSX/` folder and `._<name>` files: binary metadata beside the real files,
+    added when a Mac re-zips an export or copies it to a USB or network drive."""
+    parts = _parts(relative)
+    return bool(parts) and (parts[-1].startswith("._") or "__MACOSX" in parts)
+
+
 def _attachment_path(relative: str) -> str:
     """`<story id>/<file name>`: the same for a ZIP and for its unzipped folder."""
     return "/".join(_parts(relative)[-2:])
@@ -269,7 +278,7 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
     kept: list[zipfile.ZipInfo] = []
     for info in infos:
         name = info.filename
-        if _story_folder(name) is None and not name.lower().endswith(".csv"):
+        if _macos_metadata(name) or (_story_folder(name) is None and not name.lower().endswith(".csv")):
             ignored.append(f"{display}!{name}")
         else:
             kept.append(info)
