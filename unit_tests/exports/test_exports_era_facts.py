@@ -173,3 +173,16 @@ def test_numeric_or_impossible_day_month_dates_stay_errors(value: str) -> None:
     # 11/12/2014 could be either month first or day first: which one is not guessed.
     with pytest.raises(ValueError, match="is not a date"):
         parse_date(value)
+
+
+def test_a_csv_a_spreadsheet_saved_in_a_windows_code_page_is_an_error_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    # Excel's plain "CSV" on Windows saves in the ANSI code page (emoji become `?`): which page
+    # is not guessed.
+    content = stories_csv("D", [story(9, name="Café")]).decode().encode("cp1252", errors="replace")
+    path = _write(tmp_path, content)
+    result = read_export([path])
+
+    assert result.errors and f"{path}, line 2: is not valid UTF-8" in result.errors[0]
+    assert "CSV UTF-8" in result.errors[0]
