@@ -73,6 +73,11 @@ def _from_pattern(file_name: str) -> ProjectName | None:
     return ProjectName(match["name"], exported)
 
 
+def named_like_export(file_name: str) -> bool:
+    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files."""
+    return file_name.lower().endswith(EXTENSIONS) and _from_pattern(file_name) is not None
+
+
 def project_name(file_name: str, folders: tuple[str, ...] = (), archive: str | None = None) -> ProjectName:
     """The project a CSV belongs to.
 

@@ -25,7 +25,7 @@ import requests
 
 from ..config_checks import URL_SCHEME
 from .errors import ExportError
-from .ids import ProjectName, project_name
+from .ids import ProjectName, named_like_export, project_name
 
 # Archive limits (documented in docs/pivotal-tracker.md, "Reading exports").
 MAX_MEMBERS = 100_000
@@ -239,9 +239,12 @@ def _file_opener(path: Path) -> Callable[[], BinaryIO]:
 
 
 def _story_folder(relative: str) -> int | None:
-    """The story id of an attachment: the file sits in a folder named by a bare story id."""
+    """The story id of an attachment: the file sits in a folder named by a bare story id.
+
+    A CSV or ZIP named like an export is an export even there: `2021/` is then a user's year.
+    """
     parts = _parts(relative)
-    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii():
+    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii() and not named_like_export(parts[-1]):
         return int(parts[-2])
     return None
 

@@ -252,3 +252,26 @@ def test_macos_metadata_files_beside_an_export_are_left_alone(tmp_path: Path) ->
         assert [s["id"] for s in result.records["stories"]] == [101, 102]
         assert sorted(a["path"] for a in result.records["attachments"]) == ["101/design.png", "102/notes.txt"]
         assert sum("._web_app_20250324_1443.csv" in log and "left alone" in log for log in result.logs) >= 1
+
+
+def test_exports_sorted_into_year_folders_are_read_as_exports_not_attachments(tmp_path: Path) -> None:
+    # A folder named by a number holds a story's attachments, but `2021/` beside it is a user's
+    # year: a CSV or ZIP there named like an export is one. A story's own CSV stays an attachment.
+    year = tmp_path / "2021"
+    year.mkdir()
+    (year / "alpha_20210302_1428.csv").write_bytes(stories_csv("D", [story(1)]))
+    _project_zip(year / "web_app_20210324_144303-export.zip", folder=None)
+    attachment = tmp_path / "beta_20200101_1200-export" / "5"
+    attachment.mkdir(parents=True)
+    (attachment / "figures.csv").write_text("a,b\n1,2\n")
+
+    result = read_export([str(tmp_path)])
+
+    assert result.errors == []
+    assert sorted(s["id"] for s in result.records["stories"]) == [1, 101, 102]
+    assert sorted(p["name"] for p in result.records["projects"]) == ["alpha", "beta", "web_app"]
+    assert sorted(a["path"] for a in result.records["attachments"]) == [
+        "101/design.png",
+        "102/notes.txt",
+        "5/figures.csv",
+    ]
