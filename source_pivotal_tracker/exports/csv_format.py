@@ -196,35 +196,45 @@ def _parse_timestamp(value: str) -> str:
     match = TRACKER_DATE.fullmatch(value)
     if match:
         month_name, day, year, hour, minute, second, half, zone = match.groups()
-        month = MONTHS.get(month_name.lower())
-        if month is None:
-            raise ValueError(f"{value!r} is not a date (unknown month)")
         hours = int(hour or 0)
         if half:
             if not 1 <= hours <= 12:
                 raise ValueError(f"{value!r} is not a date (no such time of day)")
             hours = hours % 12 + (12 if half.lower() == "pm" else 0)
-        return _utc(value, (int(year), int(month), int(day), hours, int(minute or 0), int(second or 0)), zone)
+        month = _month(value, month_name)
+        parsed = _datetime(value, int(year), month, int(day), hours, int(minute or 0), int(second or 0))
+        return _utc(parsed, zone)
     match = DAY_MONTH_YEAR.fullmatch(value)
     if match:
         day, month_name, year = match.groups()
-        month = MONTHS.get(month_name.lower())
-        if month is None:
-            raise ValueError(f"{value!r} is not a date (unknown month)")
-        return _utc(value, (int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)), None)
+        full_year = int(year) + (2000 if len(year) == 2 else 0)
+        return _utc(_datetime(value, full_year, _month(value, month_name), int(day)), None)
     match = ISO_TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)")
-    *parts, zone = match.groups()
-    return _utc(value, tuple(int(part or 0) for part in parts), zone)
+    numbers = [int(part or 0) for part in match.groups()[:6]]
+    return _utc(_datetime(value, *numbers), match.group(7))
 
 
-def _utc(value: str, parts: tuple[int, ...], zone: str | None) -> str:
-    """The moment as RFC 3339 UTC; a value without a zone is taken as UTC."""
+def _month(value: str, name: str) -> int:
+    month = MONTHS.get(name.lower())
+    if month is None:
+        raise ValueError(f"{value!r} is not a date (unknown month)")
+    return int(month)
+
+
+def _datetime(
+    value: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    """The date (and time), or a ValueError naming the value."""
     try:
-        parsed = datetime(*parts)
+        return datetime(year, month, day, hour, minute, second)
     except ValueError as error:
         raise ValueError(f"{value!r} is not a date ({error})") from None
+
+
+def _utc(parsed: datetime, zone: str | None) -> str:
+    """The moment as RFC 3339 UTC; a value without a zone is taken as UTC."""
     if zone and zone[0] in "+-":
         digits = zone[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
