@@ -2,7 +2,8 @@
 
 Every fixture is synthetic, shaped like the real files: Tracker's import template header, a file
 cut without a final newline, history times of an unknown format, `-1` estimates, epics outside
-the stories CSV, and comment authors whose names hold parentheses.
+the stories CSV, comment authors whose names hold parentheses, and what a spreadsheet's re-save
+does to dates and to the encoding.
 """
 
 from __future__ import annotations
