@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 # Long comment threads and descriptions can pass csv's default of 131,072 characters per cell.
 # A bound (not sys.maxsize) keeps one broken quote from swallowing a whole file into one cell.
@@ -140,11 +140,26 @@ MONTHS = {
     )
     for name in names
 }
-# `Nov 22, 2014` (every export), optionally with a time of day (history files may carry one).
+# A zone after a time: UTC, or a numeric offset (`-0700`, `+01:00`).
+_ZONE = r"(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+# `Nov 22, 2014` (every export), optionally with a time of day and a zone: the history file's
+# format is not known, so a time as Tracker's pages showed one is read too.
 TRACKER_DATE = re.compile(
     r"([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})"
-    r"(?:,? (?:at )?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*(UTC|GMT|Z)?"
+    r"(?:,? (?:at )?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*" + _ZONE + "?",
+    re.IGNORECASE,
 )
+# ISO 8601 (a spreadsheet re-save), and Ruby's Time#to_s (`2025-03-24 14:43:03 UTC`), which a Rails
+# app writes for a time it does not format. Parsed here, not by datetime.fromisoformat, whose
+# accepted forms differ between Python 3.10 and 3.11.
+ISO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*" + _ZONE + "?",
+    re.IGNORECASE,
+)
+# A spreadsheet takes `Nov 22, 2014` for a date and saves it as it shows it: Excel's `22-Nov-14`,
+# or `22 Nov 2014`. Two-digit years are 20YY (Tracker ran 2006-2025). Numeric forms such as
+# `11/12/2014` stay errors: month-first or day-first cannot be told apart.
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})\.?[- ](\d{4}|\d{2})")
 _DATE_CACHE: dict[str, str] = {}
 # Emptied when full: a file holds a few thousand distinct days, and history timestamps (to the
 # second) rarely repeat; 100,000 of them held ~20 MB.
@@ -155,7 +170,8 @@ def parse_date(value: str) -> str | None:
     """A date cell as an RFC 3339 timestamp: `Nov 22, 2014` -> `2014-11-22T00:00:00Z`.
 
     Tracker wrote dates without a time or zone; midnight UTC stands for "that day". ISO 8601
-    values (from a spreadsheet re-save) are accepted too. Raises ValueError on anything else.
+    and `22-Nov-14` (from a spreadsheet re-save) are accepted too. Raises ValueError on anything
+    else.
     """
     if not value:
         return None
@@ -179,26 +195,50 @@ def day_after(timestamp: str | None) -> str | None:
 def _parse_timestamp(value: str) -> str:
     match = TRACKER_DATE.fullmatch(value)
     if match:
-        month_name, day, year, hour, minute, second, half, _zone = match.groups()
-        month = MONTHS.get(month_name.lower())
-        if month is None:
-            raise ValueError(f"{value!r} is not a date (unknown month)")
+        month_name, day, year, hour, minute, second, half, zone = match.groups()
         hours = int(hour or 0)
         if half:
             if not 1 <= hours <= 12:
                 raise ValueError(f"{value!r} is not a date (no such time of day)")
             hours = hours % 12 + (12 if half.lower() == "pm" else 0)
-        try:
-            parsed = datetime(int(year), int(month), int(day), hours, int(minute or 0), int(second or 0))
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not a date ({error})") from None
-        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        month = _month(value, month_name)
+        parsed = _datetime(value, int(year), month, int(day), hours, int(minute or 0), int(second or 0))
+        return _utc(parsed, zone)
+    match = DAY_MONTH_YEAR.fullmatch(value)
+    if match:
+        day, month_name, year = match.groups()
+        full_year = int(year) + (2000 if len(year) == 2 else 0)
+        return _utc(_datetime(value, full_year, _month(value, month_name), int(day)), None)
+    match = ISO_TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)")
+    numbers = [int(part or 0) for part in match.groups()[:6]]
+    return _utc(_datetime(value, *numbers), match.group(7))
+
+
+def _month(value: str, name: str) -> int:
+    month = MONTHS.get(name.lower())
+    if month is None:
+        raise ValueError(f"{value!r} is not a date (unknown month)")
+    return int(month)
+
+
+def _datetime(
+    value: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    """The date (and time), or a ValueError naming the value."""
     try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (expected `Mon D, YYYY` or ISO 8601)") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a date ({error})") from None
+
+
+def _utc(parsed: datetime, zone: str | None) -> str:
+    """The moment as RFC 3339 UTC; a value without a zone is taken as UTC."""
+    if zone and zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+        parsed -= timedelta(minutes=-minutes if zone[0] == "-" else minutes)
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -206,7 +246,8 @@ def parse_comment(cell: str) -> tuple[str, str | None, str | None]:
     """`text (Author - Mon D, YYYY)` -> (text, author, created_at), by the LAST such tail.
 
     The text may itself end in something tail-like or be empty (an attachment-only comment);
-    a cell without a valid tail is all text, with no author or date.
+    a cell without a valid tail is all text, with no author or date. A display name may hold
+    parentheses (`Ana (QA)`): the tail then opens at the `(` that balances its final `)`.
     """
     end = cell.rstrip()
     if not end.endswith(")"):
@@ -214,17 +255,43 @@ def parse_comment(cell: str) -> tuple[str, str | None, str | None]:
     start = end.rfind("(")
     if start < 0:
         return cell, None, None
+    if ")" in end[start + 1 : -1]:
+        balanced = _opening_of_last(end)
+        found = _tail(end, balanced) if balanced >= 0 else None
+        if found is not None:
+            return found
+    return _tail(end, start) or (cell, None, None)
+
+
+def _opening_of_last(text: str) -> int:
+    """The index of the `(` matching the `)` that ends the text, or -1."""
+    depth = 0
+    for index in range(len(text) - 1, -1, -1):
+        char = text[index]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _tail(end: str, start: int) -> tuple[str, str | None, str] | None:
+    """(text, author, created_at) when `end[start:]` is an `(Author - Mon D, YYYY)` tail."""
     author, dash, date = end[start + 1 : -1].rpartition(" - ")
     if not dash:
-        return cell, None, None
+        return None
     created_at = _DATE_CACHE.get(date)
     if created_at is None:
         if not TRACKER_DATE.fullmatch(date):
-            return cell, None, None
+            return None
         try:
             created_at = parse_date(date)
         except ValueError:
-            return cell, None, None
+            return None
+    if created_at is None:
+        return None
     text = end[:start]
     if text.endswith(" "):
         text = text[:-1]
@@ -239,8 +306,10 @@ def parse_priority(cell: str) -> str | None:
     return code if code in ("p0", "p1", "p2", "p3", "none") else cell
 
 
-def parse_number(cell: str) -> int | float | None:
-    if not cell:
+def parse_estimate(cell: str) -> int | float | None:
+    """Points (custom scales allow fractions). Blank is unestimated, and so is `-1`: Tracker's
+    older APIs wrote it for "no estimate"; no export sample shows it, so both forms read alike."""
+    if not cell or cell.strip() == "-1":
         return None
     try:
         return int(cell)
@@ -248,7 +317,7 @@ def parse_number(cell: str) -> int | float | None:
         try:
             return float(cell)
         except ValueError:
-            raise ValueError(f"{cell!r} is not a number") from None
+            raise ValueError(f"Estimate {cell!r} is not a number") from None
 
 
 def parse_int(cell: str, column: str) -> int | None:

@@ -23,6 +23,11 @@ NOT_AN_EXPORT = (
     "is not a Tracker export: its header has neither the story columns (Id, Title or Story) "
     "nor the history columns (ID, Type, Message, Performed By, Occurred At)"
 )
+# Tracker wrote UTF-8; a spreadsheet's plain "CSV" is in a code page the file does not name.
+NOT_UTF8 = (
+    "is not valid UTF-8 (a spreadsheet may have re-saved it in another encoding: "
+    'open it there and save it as "CSV UTF-8")'
+)
 # Longest header line read: 118 columns fit in 2 KB; this bounds a binary file without newlines.
 MAX_HEADER_CHARS = 1024 * 1024
 
@@ -66,7 +71,7 @@ def reading(member: ExportMember, line: Callable[[], int | None] = lambda: None)
     except ExportError:
         raise
     except UnicodeDecodeError:
-        raise ExportError(member.display, "is not valid UTF-8", _invalid_utf8_line(member)) from None
+        raise ExportError(member.display, NOT_UTF8, _invalid_utf8_line(member)) from None
     except csv.Error as error:
         raise ExportError(member.display, f"has an unreadable row ({error})", line()) from None
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:

@@ -17,6 +17,8 @@ EXPORT_NAME = re.compile(
     r"(?P<name>.+?)_(?P<date>\d{8})_(?P<time>\d{4}(?:\d{2})?)(?:-export)?", re.IGNORECASE
 )
 EXTENSIONS = (".zip", ".csv")
+# ` (1)`: what browsers add to a file downloaded again; the same export, so the same project.
+DOWNLOAD_COPY = re.compile(r" \(\d+\)$")
 
 
 def stable_id(text: str) -> int:
@@ -55,6 +57,7 @@ def _stem(file_name: str) -> str:
         if lowered.endswith(extension):
             file_name = file_name[: -len(extension)]
             break
+    file_name = DOWNLOAD_COPY.sub("", file_name)
     return file_name[: -len("-export")] if file_name.lower().endswith("-export") else file_name
 
 
@@ -68,6 +71,11 @@ def _from_pattern(file_name: str) -> ProjectName | None:
     except ValueError:
         return None
     return ProjectName(match["name"], exported)
+
+
+def named_like_export(file_name: str) -> bool:
+    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files."""
+    return file_name.lower().endswith(EXTENSIONS) and _from_pattern(file_name) is not None
 
 
 def project_name(file_name: str, folders: tuple[str, ...] = (), archive: str | None = None) -> ProjectName:

@@ -26,7 +26,7 @@ import requests
 from ..config_checks import URL_SCHEME
 from ..http_safety import timeouts
 from .errors import ExportError
-from .ids import ProjectName, project_name
+from .ids import ProjectName, named_like_export, project_name
 
 # Archive limits (documented in docs/pivotal-tracker.md, "Reading exports").
 MAX_MEMBERS = 100_000
@@ -198,7 +198,9 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
             relative = path.relative_to(root).as_posix()
             folders = tuple(reversed(PurePosixPath(root.name, relative).parts[:-1]))
             story_id = _story_folder(relative)
-            if story_id is not None:
+            if _macos_metadata(relative):
+                ignored.append(str(path))
+            elif story_id is not None:
                 size = path.stat().st_size
                 members.append(
                     ExportMember(
@@ -238,11 +240,21 @@ def _file_opener(path: Path) -> Callable[[], BinaryIO]:
 
 
 def _story_folder(relative: str) -> int | None:
-    """The story id of an attachment: the file sits in a folder named by a bare story id."""
+    """The story id of an attachment: the file sits in a folder named by a bare story id.
+
+    A CSV or ZIP named like an export is an export even there: `2021/` is then a user's year.
+    """
     parts = _parts(relative)
-    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii():
+    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2].isascii() and not named_like_export(parts[-1]):
         return int(parts[-2])
     return None
+
+
+def _macos_metadata(relative: str) -> bool:
+    """Finder's `__MACOSX/` folder and `._<name>` files: binary metadata beside the real files,
+    added when a Mac re-zips an export or copies it to a USB or network drive."""
+    parts = _parts(relative)
+    return bool(parts) and (parts[-1].startswith("._") or "__MACOSX" in parts)
 
 
 def _attachment_path(relative: str) -> str:
@@ -270,7 +282,7 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
     kept: list[zipfile.ZipInfo] = []
     for info in infos:
         name = info.filename
-        if _story_folder(name) is None and not name.lower().endswith(".csv"):
+        if _macos_metadata(name) or (_story_folder(name) is None and not name.lower().endswith(".csv")):
             ignored.append(f"{display}!{name}")
         else:
             kept.append(info)

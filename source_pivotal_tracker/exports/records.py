@@ -18,8 +18,8 @@ from .csv_format import (
     day_after,
     parse_comment,
     parse_date,
+    parse_estimate,
     parse_int,
-    parse_number,
     parse_priority,
     parse_pull_request,
     split_labels,
@@ -28,6 +28,9 @@ from .ids import ID_MASK, derived_ids, label_id
 
 Record = dict[str, object]
 STORY_STREAMS = ("stories", "epics", "releases", "comments", "tasks", "blockers")
+# Whether a full export also held an epics CSV (and with which columns) is not known: a row whose
+# Type is missing or blank is an epic when its URL is an epic's, as on the epic rows of 2015.
+EPIC_URL_PATH = "/epic/show/"
 
 
 @dataclass
@@ -142,7 +145,7 @@ class StoryRows:
         if self.want_labels:
             for name in labels:
                 self.aggregates.labels[name] = None
-        if story_type == "epic":
+        if story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]]):
             return self._epic(row, story_id, labels)
         out: list[tuple[str, Record]] = []
         project_id = self.project_id
@@ -160,7 +163,7 @@ class StoryRows:
                 "description": row[columns["description"]] or None,
                 "story_type": story_type,
                 "current_state": row[columns["current_state"]] or None,
-                "estimate": parse_number(row[columns["estimate"]]),
+                "estimate": parse_estimate(row[columns["estimate"]]),
                 "story_priority": parse_priority(row[columns["priority"]]),
                 "created_at": created_at,
                 "accepted_at": accepted_at,

@@ -106,6 +106,10 @@ def test_priority_uses_the_api_codes(cell: str, expected: str | None) -> None:
         ("stories.csv", ("web_app_20250324_144303-export",), None, "web_app", "2025-03-24T14:43:03Z"),
         ("history.csv", ("unzipped",), None, "unzipped", None),
         ("Team Board.csv", (), None, "Team Board", None),
+        # A second download of the same file, as browsers name it, is the same project.
+        ("web_app_20250324_144303-export (1).zip", (), None, "web_app", "2025-03-24T14:43:03Z"),
+        ("project91_20191009_0939 (12).csv", (), None, "project91", "2019-10-09T09:39:00Z"),
+        ("Team Board (2).csv", (), None, "Team Board", None),
     ],
 )
 def test_project_name_comes_from_the_export_file_or_folder_name(

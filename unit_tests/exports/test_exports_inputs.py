@@ -276,3 +276,50 @@ def test_the_flat_config_passes_a_plain_jsonschema_validation_of_the_spec() -> N
     jsonschema.validate({"export_files": ["/local/tracker/web_app_20250324_144303-export.zip"]}, spec)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"export_files": []}, spec)
+
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + b"\x00" * 40
+
+
+def test_macos_metadata_files_beside_an_export_are_left_alone(tmp_path: Path) -> None:
+    # Finder's Compress adds `__MACOSX/` with a binary `._<name>` per file, and copies to USB or
+    # network drives leave `._<name>` beside each file: neither is part of the export.
+    archive = _project_zip(tmp_path / "web_app_20250324_144303-export.zip", folder="web_app")
+    with zipfile.ZipFile(archive, "a") as opened:
+        opened.writestr("__MACOSX/web_app/._web_app_20250324_1443.csv", APPLE_DOUBLE)
+        opened.writestr("__MACOSX/web_app/101/._design.png", APPLE_DOUBLE)
+    folder = tmp_path / "copied"
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(folder)
+    (folder / "web_app" / "._web_app_20250324_1443.csv").write_bytes(APPLE_DOUBLE)
+    (folder / "web_app" / "101" / "._design.png").write_bytes(APPLE_DOUBLE)
+
+    for entry in (archive, folder):
+        result = read_export([str(entry)])
+        assert result.errors == [], entry
+        assert [s["id"] for s in result.records["stories"]] == [101, 102]
+        assert sorted(a["path"] for a in result.records["attachments"]) == ["101/design.png", "102/notes.txt"]
+        assert sum("._web_app_20250324_1443.csv" in log and "left alone" in log for log in result.logs) >= 1
+
+
+def test_exports_sorted_into_year_folders_are_read_as_exports_not_attachments(tmp_path: Path) -> None:
+    # A folder named by a number holds a story's attachments, but `2021/` beside it is a user's
+    # year: a CSV or ZIP there named like an export is one. A story's own CSV stays an attachment.
+    year = tmp_path / "2021"
+    year.mkdir()
+    (year / "alpha_20210302_1428.csv").write_bytes(stories_csv("D", [story(1)]))
+    _project_zip(year / "web_app_20210324_144303-export.zip", folder=None)
+    attachment = tmp_path / "beta_20200101_1200-export" / "5"
+    attachment.mkdir(parents=True)
+    (attachment / "figures.csv").write_text("a,b\n1,2\n")
+
+    result = read_export([str(tmp_path)])
+
+    assert result.errors == []
+    assert sorted(s["id"] for s in result.records["stories"]) == [1, 101, 102]
+    assert sorted(p["name"] for p in result.records["projects"]) == ["alpha", "beta", "web_app"]
+    assert sorted(a["path"] for a in result.records["attachments"]) == [
+        "101/design.png",
+        "102/notes.txt",
+        "5/figures.csv",
+    ]
