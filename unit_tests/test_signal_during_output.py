@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,44 +66,41 @@ def test_a_signal_after_a_flush_wrote_does_not_write_the_same_messages_twice() -
     assert done.returncode == -signal.SIGTERM
 
 
-def test_a_signal_while_the_reader_has_stopped_reading_ends_the_process_in_seconds() -> None:
+@contextmanager
+def signalled_mid_write() -> Iterator[subprocess.Popen[bytes]]:
+    """A process writing a 4 MB message into a full pipe, sent SIGTERM half-way; killed at the end."""
     process = subprocess.Popen(
         [sys.executable, "-c", INTO_A_FULL_PIPE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         assert process.stdout is not None
         assert b"first" in process.stdout.readline()
-        time.sleep(1)  # the 4 MB message now fills the pipe; nobody reads it
+        time.sleep(1)  # the 4 MB message now fills the pipe
         process.send_signal(signal.SIGTERM)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_signal_while_the_reader_has_stopped_reading_ends_the_process_in_seconds() -> None:
+    with signalled_mid_write() as process:  # and nobody reads the pipe any more
         stopped = time.monotonic()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             pytest.fail("still running 15 s after SIGTERM")
         took = time.monotonic() - stopped
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert took < 5, f"still running {took:.1f} s after SIGTERM"
 
 
 def test_a_signal_that_cuts_a_large_write_short_still_gives_the_whole_message_then_the_trace() -> None:
     # The reader goes on reading: a partial write must be finished, not dropped or cut by the trace.
-    process = subprocess.Popen(
-        [sys.executable, "-c", INTO_A_FULL_PIPE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    try:
+    with signalled_mid_write() as process:
         assert process.stdout is not None
-        assert b"first" in process.stdout.readline()
-        time.sleep(1)  # the 4 MB message is half-way into the pipe
-        process.send_signal(signal.SIGTERM)
         rest = process.stdout.read()
         process.wait(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     messages = [json.loads(line) for line in rest.splitlines()]
     assert [m["type"] for m in messages] == ["LOG", "TRACE"]
     assert len(messages[0]["log"]["message"]) == 4_000_000
