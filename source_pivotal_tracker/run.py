@@ -9,23 +9,16 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import (
-    AirbyteErrorTraceMessage,
-    AirbyteMessage,
-    AirbyteMessageSerializer,
-    AirbyteTraceMessage,
     ConnectorSpecification,
     FailureType,
-    TraceType,
-    Type,
 )
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config_checks import config_problem, derived_secrets
+from .error_trace import error_trace_line
 from .exports import ExportSource, is_export_config
 from .fast_output import FastRecordEntrypoint, write_records
 from .gc_pause import pause_collection, resume_collection
@@ -58,17 +51,9 @@ class TrackerEntrypoint(FastRecordEntrypoint):
 
 
 def _trace_error(message: str, failure_type: FailureType) -> str:
-    error = AirbyteErrorTraceMessage(
-        message=filter_secrets(message),
-        internal_message=filter_secrets(traceback.format_exc()),
-        failure_type=failure_type,
-    )
-    trace = AirbyteTraceMessage(
-        type=TraceType.ERROR,
-        emitted_at=ab_datetime_now().to_epoch_millis(),
-        error=error,
-    )
-    return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()
+    """The error being handled as a TRACE line, its message and traceback masked."""
+    internal = filter_secrets(traceback.format_exc())
+    return error_trace_line(filter_secrets(message), failure_type, internal).decode()
 
 
 def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:

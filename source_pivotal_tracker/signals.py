@@ -30,18 +30,10 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-import orjson
 from airbyte_cdk.entrypoint import PRINT_BUFFER
-from airbyte_cdk.models import (
-    AirbyteErrorTraceMessage,
-    AirbyteMessage,
-    AirbyteMessageSerializer,
-    AirbyteTraceMessage,
-    FailureType,
-    TraceType,
-    Type,
-)
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
+from airbyte_cdk.models import FailureType
+
+from .error_trace import error_trace_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE = 2.0
@@ -117,12 +109,7 @@ def _end(signum: int) -> None:
         f"The sync was stopped by {name}. The next sync resumes from the last STATE message "
         "emitted before the stop."
     )
-    trace = AirbyteTraceMessage(
-        type=TraceType.ERROR,
-        emitted_at=ab_datetime_now().to_epoch_millis(),
-        error=AirbyteErrorTraceMessage(message=message, failure_type=FailureType.transient_error),
-    )
-    line = orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace)))
+    line = error_trace_line(message, FailureType.transient_error)
     with contextlib.suppress(OSError):
         os.write(sys.__stdout__.fileno() if sys.__stdout__ else 1, line + b"\n")
     # Worker threads may be waiting on the network: no clean-up could make them stop sooner. With
