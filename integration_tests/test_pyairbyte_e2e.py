@@ -1,5 +1,5 @@
 """The README's two PyAirbyte snippets, run as users would: through PyAirbyte, in a venv of its own
-(pyairbyte_venv.py), against the installed `source-pivotal-tracker` command.
+(cached_venv.py), against the installed `source-pivotal-tracker` command.
 
 (a) The API read against the sandbox in its own process; (b) an export ZIP read into a DuckDB file.
 Each is held against the command's own `read` of the very config, catalog and state PyAirbyte gave
@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from integration_tests.cached_venv import cached_venv
 from integration_tests.harness import (
     CONNECTOR,
     REPO,
@@ -29,10 +30,13 @@ from integration_tests.harness import (
     sandbox_process,
     write_export,
 )
-from integration_tests.pyairbyte_venv import PYAIRBYTE_PACKAGE, ensure_pyairbyte_venv
 from integration_tests.readme_snippets import adapt, pyairbyte_snippets
 
 GUARD = Path(__file__).resolve().parent / "pyairbyte_guard"
+# Never in the connector's venv or setup.py: PyAirbyte pins an airbyte-cdk of its own.
+PYAIRBYTE_VENV = REPO / ".pyairbyte-venv"
+# The version the README's snippets were checked with; raise it deliberately, with the test.
+PYAIRBYTE_PACKAGE = "airbyte==0.71.3"
 SNIPPET_TIMEOUT = 300
 INHERIT_NOT = ("DO_NOT_TRACK", "PYTHONPATH", "PYTHONSTARTUP")
 # Appended to a snippet: every record PyAirbyte cached, read back from its cache, for the test.
@@ -80,7 +84,8 @@ class PyAirbyteRun:
 
 @pytest.fixture(scope="module")
 def pyairbyte_python(request: pytest.FixtureRequest) -> Path:
-    venv = ensure_pyairbyte_venv()  # a failed install is an error here, with pip's reason
+    # A failed install is an error here, with pip's reason.
+    venv = cached_venv(PYAIRBYTE_VENV, PYAIRBYTE_PACKAGE)
     if venv.seconds_to_create is None:
         message = f"PyAirbyte venv: reused ({PYAIRBYTE_PACKAGE})"
     else:
@@ -91,7 +96,7 @@ def pyairbyte_python(request: pytest.FixtureRequest) -> Path:
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(message)
-    return venv.python
+    return venv.bin / "python"
 
 
 @pytest.fixture(scope="module")

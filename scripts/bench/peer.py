@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from integration_tests.cached_venv import cached_venv
 from integration_tests.harness import REPO, SandboxProcess, parse_output
 from tracker_fixtures.streams import PRIMARY_KEYS as STREAM_KEYS
 
@@ -28,16 +29,13 @@ PRIMARY_KEYS = {stream: STREAM_KEYS[stream][0] for stream in PEER_STREAMS}
 
 def ensure_peer_venv() -> Path:
     """Creates .peer-venv with the peer installed on first use; returns its console script."""
-    script = PEER_VENV / "bin" / "source-pivotal-tracker"
-    if script.exists():
-        return script
     python = next((p for p in PYTHON_310 if shutil.which(p)), None)
     if python is None:
         raise SystemExit("the peer needs Python 3.10 (its CDK fails on 3.11): none found")
-    print(f"Creating {PEER_VENV} with {python} and installing {PEER_PACKAGE} ...", flush=True)
-    subprocess.run([python, "-m", "venv", str(PEER_VENV)], check=True)
-    subprocess.run([str(PEER_VENV / "bin" / "pip"), "install", "-q", PEER_PACKAGE], check=True)
-    return script
+    venv = cached_venv(PEER_VENV, PEER_PACKAGE, python)
+    if venv.seconds_to_create is not None:
+        print(f"Created {PEER_VENV} with {python} and {PEER_PACKAGE} in {venv.seconds_to_create:.0f} s")
+    return venv.bin / "source-pivotal-tracker"
 
 
 def prepare_peer(sandbox: SandboxProcess, workdir: Path) -> tuple[list[str], dict[str, str]]:
