@@ -5,7 +5,7 @@
 - No redirects: ``requests`` would carry ``X-TrackerToken`` (a custom header it never strips) to
   whatever host a redirect names, another port or plain http included. A token or password goes
   only to the ``api_url`` the user configured, so a redirect is refused and reported. (Export
-  downloads carry no token: they follow redirects, each target checked first; exports/inputs.py.)
+  downloads carry no token: they follow redirects, each target checked first; exports/downloads.py.)
 - One ceiling for every wait: a ``Retry-After`` of days, ``inf``, ``nan`` or a negative number
   must neither stall nor crash a sync.
 - A broken answer is never cached: the CDK caches the parent stream's responses (GET /projects),

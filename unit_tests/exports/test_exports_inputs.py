@@ -10,7 +10,7 @@ import pytest
 from airbyte_cdk.models import Status
 
 from source_pivotal_tracker.config_checks import config_problem
-from source_pivotal_tracker.exports import inputs
+from source_pivotal_tracker.exports import downloads, inputs
 from source_pivotal_tracker.exports.ids import project_id
 from source_pivotal_tracker.http_safety import TIMEOUT_ENV
 from source_pivotal_tracker.source import load_manifest
@@ -152,10 +152,10 @@ def test_two_exports_of_one_project_share_the_project_and_every_id(tmp_path: Pat
 def test_a_url_is_downloaded_with_retries_and_its_temporary_file_removed(
     tmp_path: Path, file_server: FileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inputs, "RETRY_BACKOFF_SECONDS", 0.01)
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    monkeypatch.setattr(inputs.tempfile, "tempdir", str(downloads))
+    monkeypatch.setattr(downloads, "RETRY_BACKOFF_SECONDS", 0.01)
+    temporary = tmp_path / "downloads"
+    temporary.mkdir()
+    monkeypatch.setattr(downloads.tempfile, "tempdir", str(temporary))
     archive = _project_zip(tmp_path / "web_app_20250324_144303-export.zip")
     file_server.files["/exports/web_app_20250324_144303-export.zip"] = archive.read_bytes()
     file_server.failures["/exports/web_app_20250324_144303-export.zip"] = 2
@@ -167,13 +167,13 @@ def test_a_url_is_downloaded_with_retries_and_its_temporary_file_removed(
     assert [s["id"] for s in result.records["stories"]] == [101, 102]
     assert result.records["projects"][0]["name"] == "web_app"
     assert len(file_server.requests) == 3
-    assert list(downloads.iterdir()) == []
+    assert list(temporary.iterdir()) == []
 
 
 def test_a_url_that_keeps_failing_is_an_error_naming_it_without_its_query(
     file_server: FileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inputs, "RETRY_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(downloads, "RETRY_BACKOFF_SECONDS", 0.01)
     missing = read_export([file_server.url("/nothing.zip") + "?token=hunter2"])
     file_server.failures["/down.csv"] = 10
     down = read_export([file_server.url("/down.csv")])
@@ -187,7 +187,7 @@ def test_a_url_that_keeps_failing_is_an_error_naming_it_without_its_query(
 def test_a_url_that_does_not_answer_times_out_as_every_request_does(
     file_server: FileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inputs, "RETRY_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(downloads, "RETRY_BACKOFF_SECONDS", 0.01)
     monkeypatch.setenv(TIMEOUT_ENV, "0.2")  # the one timeout setting of the connector (http_safety)
     file_server.files["/slow.csv"] = stories_csv("E", [story(101)])
     file_server.stall["/slow.csv"] = 30
@@ -228,7 +228,7 @@ def test_a_redirect_to_a_url_export_files_refuses_is_not_followed(file_server: F
 
     assert other.requests == []
     assert "was redirected to a URL that is not https" in problems[0]
-    assert f"was redirected more than {inputs.MAX_REDIRECTS} times" in problems[1]
+    assert f"was redirected more than {downloads.MAX_REDIRECTS} times" in problems[1]
 
 
 def test_config_accepts_https_and_loopback_urls_and_refuses_plain_http_elsewhere() -> None:
