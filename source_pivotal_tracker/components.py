@@ -32,7 +32,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from .http_safety import redirect_refused, redirect_response, timeouts
+from .http_safety import redirect_refused, redirect_response
 
 logger = logging.getLogger("airbyte")
 
@@ -116,12 +116,11 @@ class TrackerErrorHandler(DefaultErrorHandler):
                 error_message=redirect_refused(redirect),
             )
         if isinstance(response_or_exception, requests.Timeout):
-            request = response_or_exception.request
-            path = _path_of(request.url if request is not None else None)
+            # The adapter (response_deadline.py) names the server, the path and the limit passed.
             return ErrorResolution(
                 response_action=ResponseAction.RETRY,
                 failure_type=FailureType.transient_error,
-                error_message=f"Pivotal Tracker did not answer {path} within {max(timeouts())} s.",
+                error_message=f"{response_or_exception}.",
             )
         if isinstance(response_or_exception, requests.Response):
             resolution = self._interpret_tracker_response(response_or_exception)

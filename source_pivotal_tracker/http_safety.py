@@ -33,14 +33,23 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 # Documented in the README: operators (and tests) shorten or lengthen these without a code change.
 TIMEOUT_ENV = "SOURCE_PIVOTAL_TRACKER_TIMEOUT_SECONDS"
 MAX_WAIT_ENV = "SOURCE_PIVOTAL_TRACKER_MAX_WAIT_SECONDS"
+RESPONSE_DEADLINE_ENV = "SOURCE_PIVOTAL_TRACKER_RESPONSE_DEADLINE_SECONDS"
+CHECK_DEADLINE_ENV = "SOURCE_PIVOTAL_TRACKER_CHECK_DEADLINE_SECONDS"
 CONNECT_TIMEOUT_SECONDS = 30.0
 # A page of 500 stories with their comments takes Tracker seconds; two minutes of silence is a hang.
 READ_TIMEOUT_SECONDS = 120.0
+# The read timeout is the silence between two bytes: a server that sends a byte now and then
+# holds a request forever. A whole API answer (at most a page of 500 stories, a few MB) arrives in
+# seconds; five minutes from the request to its last byte is a server that will never finish.
+RESPONSE_DEADLINE_SECONDS = 300.0
+# `check` answers a person waiting at a form: the whole command, every request and wait included.
+CHECK_DEADLINE_SECONDS = 60.0
 # The CDK gives up retrying after 10 minutes in all; no single wait may take most of that.
 MAX_WAIT_SECONDS = 120.0
 
 
-def _seconds_from_env(name: str, default: float) -> float:
+def seconds_from_env(name: str, default: float) -> float:
+    """A positive, finite number from the environment variable `name`, else the default."""
     try:
         value = float(os.environ.get(name, ""))
     except ValueError:
@@ -50,14 +59,23 @@ def _seconds_from_env(name: str, default: float) -> float:
 
 def timeouts() -> tuple[float, float]:
     """(connect, read) timeouts of every request, in seconds."""
-    override = _seconds_from_env(TIMEOUT_ENV, 0.0)
+    override = seconds_from_env(TIMEOUT_ENV, 0.0)
     if override:
         return override, override
     return CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 
 
+def response_deadline_seconds() -> float:
+    """How long an API request may take from its sending to the last byte of its answer."""
+    return seconds_from_env(RESPONSE_DEADLINE_ENV, RESPONSE_DEADLINE_SECONDS)
+
+
+def check_deadline_seconds() -> float:
+    return seconds_from_env(CHECK_DEADLINE_ENV, CHECK_DEADLINE_SECONDS)
+
+
 def max_wait_seconds() -> float:
-    return _seconds_from_env(MAX_WAIT_ENV, MAX_WAIT_SECONDS)
+    return seconds_from_env(MAX_WAIT_ENV, MAX_WAIT_SECONDS)
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -100,8 +118,14 @@ class TrackerBackoff(BackoffStrategy):
         response_or_exception: requests.Response | requests.RequestException | None,
         attempt_count: int,
     ) -> float | None:
+        from .check_deadline import running_check  # imports this module
+
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
-        return wait_seconds(response, attempt_count, self.factor)
+        wait = wait_seconds(response, attempt_count, self.factor)
+        check = running_check()
+        if check is not None:  # a check answers within its deadline: a wait past it ends the check
+            check.refuse_wait(response_or_exception, wait)
+        return wait
 
 
 def origin(url: str) -> str:
@@ -144,10 +168,14 @@ def forbid_redirects(session: requests.Session) -> requests.Session:
 def guard_requesters(factory: Any, cacheable: Callable[[requests.Response], bool]) -> None:
     """Makes the CDK's component factory build every HttpRequester with these rules.
 
-    Timeouts go through the requester's own fields; redirects and the cache filter are settings of
-    the requests session the CDK keeps inside the requester, which it offers no option for. If a
-    CDK upgrade moves that session, this fails at the first stream built, not silently.
+    Timeouts go through the requester's own fields; redirects, the cache filter and the response
+    deadline (response_deadline.py: an adapter mounted on the session) are settings of the requests
+    session the CDK keeps inside the requester, which it offers no option for. If a CDK upgrade
+    moves that session, this fails at the first stream built, not silently
+    (unit_tests/test_response_deadline.py builds one).
     """
+    from .response_deadline import watch_deadlines  # imports this module
+
     constructors = factory.PYDANTIC_MODEL_TO_CONSTRUCTOR
     build = constructors[HttpRequesterModel]
     connect, read = timeouts()
@@ -156,7 +184,7 @@ def guard_requesters(factory: Any, cacheable: Callable[[requests.Response], bool
         timed = model.copy(update={"connect_timeout_in_seconds": connect, "read_timeout_in_seconds": read})
         requester = build(model=timed, config=config, **kwargs)
         session = requester._http_client._session
-        forbid_redirects(session)
+        watch_deadlines(forbid_redirects(session))
         settings = getattr(session, "settings", None)
         if settings is not None and hasattr(settings, "filter_fn"):
             settings.filter_fn = cacheable

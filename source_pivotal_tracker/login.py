@@ -16,8 +16,10 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .check_deadline import running_check
 from .components import CREDENTIALS_REJECTED
 from .http_safety import forbid_redirects, redirect_refused, redirect_response, timeouts, wait_seconds
+from .response_deadline import TrackerTimeout, watch_deadlines
 from .secret_forms import secret_forms
 
 logger = logging.getLogger("airbyte")
@@ -38,17 +40,17 @@ def signed_in(config: Mapping[str, Any], session: requests.Session | None = None
 def fetch_api_token(
     api_url: str, username: str, password: str, session: requests.Session | None = None
 ) -> str:
-    session = forbid_redirects(session or requests.Session())
+    session = watch_deadlines(forbid_redirects(session or requests.Session()))
     problem = ""
     for attempt in range(1, ATTEMPTS + 1):
         response: requests.Response | None = None
+        answer: requests.Response | BaseException
         try:
-            response = session.get(f"{api_url}/me", auth=(username, password), timeout=timeouts())
+            answer = response = session.get(f"{api_url}/me", auth=(username, password), timeout=timeouts())
         except requests.RequestException as error:
+            answer = error
             _refuse_redirect(error)
-            problem = f"{type(error).__name__}"
-            if isinstance(error, requests.Timeout):
-                problem += f": no answer within {max(timeouts())} s"
+            problem = str(error) if isinstance(error, TrackerTimeout) else type(error).__name__
         else:
             _refuse_redirect(response)
             if response.status_code in (401, 403):
@@ -74,6 +76,9 @@ def fetch_api_token(
                     )
         if attempt < ATTEMPTS:
             wait = wait_seconds(response, attempt)
+            check = running_check()
+            if check is not None:
+                check.refuse_wait(answer, wait)
             logger.info(f"Signing in to Pivotal Tracker failed ({problem}); retrying in {wait} s.")
             time.sleep(wait)
     raise AirbyteTracedException(

@@ -14,6 +14,8 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
     SyncMode,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
@@ -26,7 +28,9 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     SimpleRetriever as SimpleRetrieverModel,
 )
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .check_deadline import check_deadline
 from .components import TrackerRetriever, cacheable
 from .failure_summary import honest_failure_type
 from .http_safety import guard_requesters
@@ -196,8 +200,22 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             yield from self._concurrent_source.read(selected)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        self._sign_in()
-        return super().check(logger, config)
+        """Within the check deadline (check_deadline.py), whatever the server does.
+
+        When the deadline ends the check, its reason is the message: the CDK's would wrap it in
+        "Encountered an error while checking availability of stream projects".
+        """
+        with check_deadline() as deadline:
+            try:
+                self._sign_in()
+                status = super().check(logger, config)
+            except AirbyteTracedException as error:
+                if deadline.reason is None and error.failure_type == FailureType.config_error:
+                    raise  # the CDK reports a config error as it always did
+                return AirbyteConnectionStatus(status=Status.FAILED, message=deadline.reason or error.message)
+            if deadline.reason is not None:
+                return AirbyteConnectionStatus(status=Status.FAILED, message=deadline.reason)
+            return status
 
     def _sign_in(self) -> None:
         """Streams are built from this config: with username/password, give them the token."""

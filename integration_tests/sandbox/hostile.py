@@ -1,6 +1,6 @@
 """Hostile behaviours of the sandbox, and a second host to catch what must never reach one.
 
-The sandbox's fault options use ``redirect_target`` and ``stall``; ``OtherHost`` listens on
+The sandbox's fault options use ``redirect_target``, ``stall`` and ``trickle``; ``OtherHost`` listens on
 127.0.0.2 ("another host" on loopback) and records every request that reaches it, so a test can
 prove that no credential followed a redirect there. Everything stops by itself.
 """
@@ -8,6 +8,8 @@ prove that no credential followed a redirect there. Everything stops by itself.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,6 +26,18 @@ def redirect_target(root: str, path_and_query: str) -> str:
 def stall(stopping: threading.Event) -> None:
     """Holds an accepted request unanswered until the sandbox stops (or the lifetime ends)."""
     stopping.wait(MAX_LIFETIME_SECONDS)
+
+
+def trickle(write: Callable[[bytes], object], data: bytes, rate: float, stopping: threading.Event) -> None:
+    """Writes data at `rate` bytes per second: one byte at a time below 10 bytes/s, else in tenths
+    of a second's worth. Ends when the sandbox stops (or the lifetime ends)."""
+    piece = max(1, int(rate / 10))
+    started = time.monotonic()
+    for sent in range(0, len(data), piece):
+        due = started + sent / rate
+        if stopping.wait(max(due - time.monotonic(), 0)) or time.monotonic() - started > MAX_LIFETIME_SECONDS:
+            return
+        write(data[sent : sent + piece])
 
 
 class OtherHost:

@@ -48,6 +48,9 @@ class SandboxOptions:
     # Hostile servers (hostile.py): what a connector must survive without leaking or hanging.
     retry_after: str = "1"
     stall_every: int = 0
+    # Headers at once, then the body at this many bytes per second (0: off); see hostile.trickle.
+    trickle_rate: float = 0.0
+    trickle_path: str = ""
     redirect_to: str = ""
     ignore_offset: str = "no"
     projects_answer: str = "list"
@@ -75,6 +78,8 @@ class SandboxOptions:
             raise ValueError(f"over_max_limit must be one of {', '.join(OVER_MAX_LIMIT)}")
         if self.projects_answer not in PROJECTS_ANSWERS:
             raise ValueError(f"projects_answer must be one of {', '.join(PROJECTS_ANSWERS)}")
+        if self.trickle_rate < 0:
+            raise ValueError("trickle_rate must not be negative")
         for name in ("error_every", "rate_limit_every", "drop_every", "truncate_every", "stall_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
@@ -102,6 +107,9 @@ _HELP = {
     "transitions_ignore_filters": "ignore occurred_after/occurred_before on /projects/{id}/story_transitions",
     "retry_after": "Retry-After header of the rate-limit fault (any text: 999999, inf, nan, -5)",
     "stall_every": "every Nth API request: accept it and never answer (until the sandbox stops)",
+    "trickle_rate": "send the headers at once, then the body at this many bytes per second, as a "
+    "slow or hostile server does (0.3: a byte every 3 s; 0 = off)",
+    "trickle_path": "only API paths that contain this text trickle (default: every API request)",
     "redirect_to": "answer every API request with a 302 to this URL root plus the same path",
     "ignore_offset": "paged listings serve offset 0 whatever is asked; echo: report the asked "
     "offset in the headers; zero: report 0",

@@ -118,7 +118,8 @@ class App:
         data = result.data
         if fault == faults.TRUNCATE and result.status == 200:
             data = data[: len(data) // 2]
-        self.stats.add(endpoint, str(result.status), fault)
+        rate = self.options.trickle_rate if path and self.options.trickle_path in path else 0.0
+        self.stats.add(endpoint, str(result.status), fault or ("trickle" if rate else None))
         headers = list(_COMMON_HEADERS)
         headers.extend(result.headers.items())
         if result.status < 400:
@@ -126,10 +127,21 @@ class App:
             headers.append(("ETag", 'W/"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'))
         else:
             headers.append(("Cache-Control", "no-cache"))
+        if rate:
+            handler.close_connection = True  # a body cut short by the sandbox's stop ends the connection
+            _write(handler, result.status, headers, data, body_rate=rate, stopping=self.stopping)
+            return
         _write(handler, result.status, headers, data)
 
 
-def _write(handler: _Handler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+def _write(
+    handler: _Handler,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    body_rate: float = 0.0,
+    stopping: threading.Event | None = None,
+) -> None:
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Date: {formatdate(usegmt=True)}"]
     lines.extend(f"{name}: {value}" for name, value in headers)
     lines.append(f"Content-Length: {len(body)}")
@@ -137,7 +149,11 @@ def _write(handler: _Handler, status: int, headers: list[tuple[str, str]], body:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     try:
-        handler.wfile.write(head + body)
+        if body_rate and stopping is not None:
+            handler.wfile.write(head)
+            hostile.trickle(handler.wfile.write, body, body_rate, stopping)
+        else:
+            handler.wfile.write(head + body)
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True
 
