@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -40,6 +41,27 @@ STOP_GRACE = 2.0
 _writes = 0  # writes of messages in progress, counted under PRINT_BUFFER.lock
 _waiting: int | None = None  # a stop signal that waits for the write in progress
 _stopping = False
+_temporary: set[str] = set()  # folders removed_on_stop
+
+
+@contextlib.contextmanager
+def removed_on_stop(path: str) -> Iterator[str]:
+    """A temporary folder (a download), removed when the block ends or a stop signal comes.
+
+    The stop ends the process at once (os._exit, no clean-up of its own): a download of up to
+    16 GiB, whole or partial, would stay in the temporary folder.
+    """
+    _temporary.add(path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        _temporary.discard(path)
+
+
+def _remove_temporaries() -> None:
+    for path in list(_temporary):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def stop_on_signals() -> None:
@@ -88,6 +110,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     global _waiting
     for stop_signal in STOP_SIGNALS:  # a second signal ends the process at once
         signal.signal(stop_signal, signal.SIG_DFL)
+    _remove_temporaries()  # first: a write that never finishes must not keep them
     # SIG_DFL now: the signal sent again ends the process if no write can finish.
     grace = threading.Timer(STOP_GRACE, os.kill, (os.getpid(), signum))
     grace.daemon = True

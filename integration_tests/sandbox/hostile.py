@@ -30,14 +30,17 @@ def stall(stopping: threading.Event) -> None:
 
 def trickle(write: Callable[[bytes], object], data: bytes, rate: float, stopping: threading.Event) -> None:
     """Writes data at `rate` bytes per second: one byte at a time below 10 bytes/s, else in tenths
-    of a second's worth. Ends when the sandbox stops (or the lifetime ends)."""
+    of a second's worth. Ends when the client hangs up, or the sandbox stops (or the lifetime ends)."""
     piece = max(1, int(rate / 10))
     started = time.monotonic()
     for sent in range(0, len(data), piece):
         due = started + sent / rate
         if stopping.wait(max(due - time.monotonic(), 0)) or time.monotonic() - started > MAX_LIFETIME_SECONDS:
             return
-        write(data[sent : sent + piece])
+        try:
+            write(data[sent : sent + piece])
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up: the trickle worked
+            return
 
 
 class OtherHost:

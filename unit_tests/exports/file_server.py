@@ -9,19 +9,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from integration_tests.sandbox.hostile import trickle
+
 
 @dataclass
 class FileServer:
     """Serves `files` by path on 127.0.0.1; `failures[path]` answers that many 503s first.
 
     `stall[path]` seconds of silence before a path's answer (the server's end cuts them short);
-    `redirects[path]` answers a 302 to that location.
+    `redirects[path]` answers a 302 to that location; `rates[path]` sends the headers at once and
+    the body at that many bytes per second (the sandbox's trickle).
     """
 
     files: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     stall: dict[str, float] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -63,6 +67,10 @@ def serving(host: str = "127.0.0.1") -> Iterator[FileServer]:
             self.send_response(200)
             self.send_header("Content-Length", str(len(content)))
             self.end_headers()
+            if path in served.rates:
+                self.wfile.flush()
+                trickle(self.wfile.write, content, served.rates[path], stopping)
+                return
             self.wfile.write(content)
 
         def log_message(self, format: str, *args: Any) -> None:
