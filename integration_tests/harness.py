@@ -96,7 +96,7 @@ def run_connector(
     env: Optional[Mapping[str, str]] = None,
 ) -> ConnectorRun:
     with tempfile.TemporaryDirectory() as tmp:
-        args = _command_line(Path(tmp), command, config, catalog, state)
+        args = command_line(Path(tmp), command, config, catalog, state)
         done = subprocess.run(
             [*args, *extra_args],
             capture_output=True,
@@ -118,7 +118,7 @@ def connector_process(
 ) -> Iterator[subprocess.Popen[str]]:
     """The connector running in the background (to signal or kill it); killed after `lifetime` s."""
     with tempfile.TemporaryDirectory() as tmp:
-        args = _command_line(Path(tmp), command, config, catalog, state)
+        args = command_line(Path(tmp), command, config, catalog, state)
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
         watchdog = threading.Timer(lifetime, process.kill)
         watchdog.start()
@@ -131,7 +131,7 @@ def connector_process(
             process.communicate()
 
 
-def _command_line(
+def command_line(
     folder: Path,
     command: str,
     config: Optional[Mapping[str, Any]],

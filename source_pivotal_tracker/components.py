@@ -33,6 +33,7 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .http_safety import redirect_refused, redirect_response
+from .skipped_projects import SKIPPED_PROJECTS
 
 logger = logging.getLogger("airbyte")
 
@@ -171,6 +172,8 @@ class TrackerErrorHandler(DefaultErrorHandler):
         if status == 403 and code == "unauthorized_operation":
             project = _PROJECT_IN_PATH.search(_path(response))
             what = f"project {project.group(1)}" if project else _path(response)
+            if project:
+                SKIPPED_PROJECTS.add(project.group(1))
             message = (
                 f"Skipping {what} ({_path(response)}): Pivotal Tracker refused access "
                 "(unauthorized_operation: API access disabled, or membership removed)."

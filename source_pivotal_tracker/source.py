@@ -43,6 +43,7 @@ from .manifest_loading import (
     unvalidated_construction,
 )
 from .project_state import emit_state_per_project
+from .skipped_projects import SKIPPED_PROJECTS
 from .stream_schemas import stream_schemas
 
 PACKAGE_DIR = Path(__file__).parent
@@ -181,9 +182,11 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         check_catalog(catalog, parsed_manifest()["definitions"]["streams"])
+        SKIPPED_PROJECTS.clear()
         self._sign_in()
-        self._fetch_projects_once()
+        selected = self._fetch_projects_once()
         yield from honest_failure_type(self._read_catalog_streams(catalog))
+        yield from SKIPPED_PROJECTS.report(selected)
 
     def _read_catalog_streams(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
         """ConcurrentDeclarativeSource.read, building only the streams the catalog names.
@@ -221,22 +224,24 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         """Streams are built from this config: with username/password, give them the token."""
         self._config = signed_in(self._config)
 
-    def _fetch_projects_once(self) -> None:
+    def _fetch_projects_once(self) -> list[Any]:
         """Reads GET /projects before the concurrent read starts.
 
         Every per-project stream lists the projects through its parent stream, whose responses
         the CDK caches; but a dozen streams starting at once all miss the empty cache. Read once
         first, every stream finds the list in the cache: one request per sync. Without the
         project list no stream can be read, so its failure (rejected credentials, retries
-        exhausted) ends the sync here, after one attempt, rather than once per stream.
+        exhausted) ends the sync here, after one attempt, rather than once per stream. Returns the
+        ids of the projects the sync selected.
         """
         built = self._streams_by_name([PARENT_STREAM]) or self.streams(self._config)
         projects = next((s for s in built if s.name == PARENT_STREAM), None)
         if projects is None:
-            return
+            return []
         read = [
             record.data.get("id")
             for partition in projects.generate_partitions()
             for record in partition.read()
         ]
         warn_unmatched_project_ids(self._config, read)
+        return read
