@@ -1,7 +1,7 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
-    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|all
-        [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N]
+    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|check|all
+        [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N] [--deadline S]
 
 startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
         CDK 7 manifest (scripts/one_stream_manifest.yaml) under source-declarative-manifest,
@@ -19,6 +19,9 @@ export  ours reading a generated export ZIP of 100,000 stories (with comments, t
         attachments; every stream) vs a plain csv.reader + orjson loop building the same records
         (scripts/bench/plain_export_loop.py), both at 100,000 and 10,000 stories; targets: >= 0.4x
         its records/s, peak RSS <= 200 MB and flat (100,000 stories within +10% of 10,000).
+check   `check` against a healthy server and four that misbehave (never answers, drips a byte every
+        3 s, endless 429 with Retry-After 999999, 5xx forever), each time beside the check
+        deadline (--deadline, default 60 s); target: each within it, FAILED but for the healthy one.
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -442,11 +445,46 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+# The misbehaving servers of issue 18 (sandbox CLI options), and a healthy one for comparison.
+CHECK_CASES = {
+    "healthy": [],
+    "never answers": ["--stall-every", "1"],
+    "drips a byte every 3 s": ["--trickle-rate", "0.33"],
+    "endless 429, Retry-After 999999": ["--rate-limit-every", "1", "--retry-after", "999999"],
+    "5xx forever": ["--error-every", "1"],
+}
+
+
+def check_mode(args: argparse.Namespace) -> list[Target]:
+    """check against each misbehaving server: its time beside the check deadline (default 60 s)."""
+    deadline = args.deadline or 60.0
+    env = {"SOURCE_PIVOTAL_TRACKER_CHECK_DEADLINE_SECONDS": str(deadline)}
+    print(f"\n== check: one check per server, deadline {deadline:g} s (the whole command, start-up included)")
+    print(f"  {'server':<34} {'time':>8} {'deadline':>9}  status  message")
+    targets: list[Target] = []
+    for case, options in CHECK_CASES.items():
+        with sandbox_process("--projects", "2", *options) as server:
+            started = time.monotonic()
+            run = run_connector("check", server.config(), env=env, timeout=deadline * 3 + 60)
+            took = time.monotonic() - started
+        found = [m for m in run.other if m["type"] == "CONNECTION_STATUS"]
+        status = found[0]["connectionStatus"] if found else {"status": f"exit {run.exit_code}"}
+        message = str(status.get("message") or "")[:90]
+        print(f"  {case:<34} {took:>7.1f}s {deadline:>8g}s  {status['status']:<6}  {message}")
+        expected = "SUCCEEDED" if case == "healthy" else "FAILED"
+        met = status["status"] == expected and took <= deadline
+        detail = f"{took:.1f} s of {deadline:g} s, {status['status']}"
+        targets.append((f"check, {case}: {expected} within the deadline", met, detail))
+    return targets
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "all"])
+    parser.add_argument(
+        "mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "check", "all"]
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
     parser.add_argument(
@@ -456,6 +494,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--latency-ms", type=float, help="default 50 for peer, 0 otherwise")
     parser.add_argument("--workers", type=int, help="our num_workers (default: the connector's own)")
+    parser.add_argument("--deadline", type=float, help="check: the check deadline in s (default 60)")
     args = parser.parse_args(argv)
     modes = {
         "startup": startup_mode,
@@ -464,6 +503,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "limit": limit_mode,
         "memory": memory_mode,
         "export": export_mode,
+        "check": check_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")
