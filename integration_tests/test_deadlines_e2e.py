@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import api_token_config, login_config, primary_keys, truth
+from integration_tests.conftest import api_token_config, login_config, primary_keys, sync, truth
 from integration_tests.harness import (
     ConnectorRun,
     command_line,
@@ -227,9 +227,7 @@ def test_a_read_whose_every_project_is_refused_to_the_api_fails_naming_them(
     make_sandbox: Callable[..., Sandbox],
 ) -> None:
     sandbox = make_sandbox(projects=2, disabled_projects=2, stories=3)
-    config = api_token_config(sandbox)
-    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
-    run = run_connector("read", config, configured_catalog(discovered, ["projects", "stories", "labels"]))
+    run = sync(api_token_config(sandbox), ["projects", "stories", "labels"])
 
     assert run.exit_code != 0
     (error,) = [e for e in run.errors if "No project could be read" in e["message"]]
@@ -243,9 +241,7 @@ def test_a_read_that_skips_some_projects_succeeds_and_its_last_log_line_lists_th
     make_sandbox: Callable[..., Sandbox],
 ) -> None:
     sandbox = make_sandbox(projects=3, disabled_projects=1, stories=3)
-    config = api_token_config(sandbox)
-    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
-    run = run_connector("read", config, configured_catalog(discovered, ["projects", "stories", "labels"]))
+    run = sync(api_token_config(sandbox), ["projects", "stories", "labels"])
 
     assert run.exit_code == 0, [e["message"] for e in run.errors]
     skipped = {p.id for p in sandbox.store.projects} - {p.id for p in sandbox.store.readable_projects()}

@@ -185,6 +185,9 @@ class _WatchedBody:
         self._guard = guard
 
     def read(self, amt: int | None = None, decode_content: bool | None = None, **_: Any) -> bytes:
+        """Up to `amt` bytes as soon as some arrive; without `amt`, the rest of the body."""
+        if amt is None:
+            return b"".join(iter(lambda: self.read(2**16, decode_content), b""))
         try:
             data: bytes = self._raw.read1(amt, decode_content=decode_content)
         except Exception as error:

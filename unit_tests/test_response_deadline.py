@@ -6,6 +6,7 @@ the resumed sync) are in integration_tests/test_deadlines_e2e.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -88,6 +89,8 @@ def test_an_answer_that_arrives_in_time_is_whole_and_leaves_no_deadline_running(
         for _ in range(3):
             projects = session.get(f"{sandbox.url}/projects", headers=headers, timeout=30).json()
             assert [p["id"] for p in projects] == sandbox.store.truth("projects")
+        streamed = session.get(f"{sandbox.url}/projects", headers=headers, timeout=30, stream=True)
+        assert json.loads(streamed.raw.read()) == projects, "read() without a size reads the whole body"
         time.sleep(0.7)  # past the deadline of every request made: a late watchdog must not strike
         assert session.get(f"{sandbox.url}/projects", headers=headers, timeout=30).status_code == 200
     watchdogs = [t for t in threading.enumerate() if t.name == "response-deadline"]
