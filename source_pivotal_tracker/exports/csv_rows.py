@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .csv_format import HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
+from .csv_format import MAX_CELL_CHARS, HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
 from .errors import ExportError
 from .inputs import CHUNK, ExportMember
 
@@ -30,6 +30,11 @@ NOT_UTF8 = (
 )
 # Longest header line read: 118 columns fit in 2 KB; this bounds a binary file without newlines.
 MAX_HEADER_CHARS = 1024 * 1024
+# Longest physical line handed to csv, which takes each string it gets as a whole line: csv's cell
+# limit fires only once a line is in memory, so a broken file of one 1 GB line held 1 GB (and
+# more while it was decoded). Two cells at the cell limit fit; a real row is far shorter (Tracker
+# capped descriptions and comments at 20,000 characters, and a long cell's paragraphs are lines).
+MAX_LINE_CHARS = 2 * MAX_CELL_CHARS
 
 
 @dataclass
@@ -59,8 +64,24 @@ def open_csv(member: ExportMember) -> Iterator[OpenCsv]:
         layout = layout_of(header)
         if layout is None:
             raise ExportError(member.display, NOT_AN_EXPORT, 1)
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        reader = csv.reader(_bounded_lines(text, member.display), delimiter=delimiter, strict=True)
         yield OpenCsv(layout, reader)
+
+
+def _bounded_lines(text: io.TextIOWrapper, display: str) -> Iterator[str]:
+    """The lines after the header, each read at most MAX_LINE_CHARS at a time; a longer one is an error."""
+    readline = text.readline
+    number = 1
+    while line := readline(MAX_LINE_CHARS):
+        number += 1
+        if len(line) == MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise ExportError(
+                display,
+                f"has a line longer than {MAX_LINE_CHARS} characters, the limit "
+                "(a quote never closed, or not a text CSV)",
+                number,
+            )
+        yield line
 
 
 @contextmanager
