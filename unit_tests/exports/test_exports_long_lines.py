@@ -13,13 +13,17 @@ from unit_tests.exports.reading import read_export
 
 REPO = Path(__file__).resolve().parents[2]
 ONE_GB = 1 << 30
-# The child reads one file through the connector and reports its own peak RSS (Linux: KiB).
+# The child reads one file through the connector and reports its own peak RSS: VmHWM, the high-water
+# mark of its own memory map. (getrusage's ru_maxrss is not: Linux carries the parent's RSS at fork
+# over the exec, so a child of a large pytest process reported the parent's 300 MB.)
 CHILD = """
-import json, resource, sys
+import json, re, sys
+from pathlib import Path
 from unit_tests.exports.reading import read_export
 result = read_export([sys.argv[1]], ("stories",))
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"errors": result.errors, "stories": len(result.records["stories"]), "peak_mb": peak_mb}))
+peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
+stories = len(result.records["stories"])
+print(json.dumps({"errors": result.errors, "stories": stories, "peak_mb": peak_kb / 1024}))
 """
 
 
