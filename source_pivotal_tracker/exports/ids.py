@@ -16,7 +16,7 @@ from hashlib import blake2b
 EXPORT_NAME = re.compile(
     r"(?P<name>.+?)_(?P<date>\d{8})_(?P<time>\d{4}(?:\d{2})?)(?:-export)?", re.IGNORECASE
 )
-EXTENSIONS = (".zip", ".csv")
+EXTENSIONS = (".zip", ".csv", ".xlsx")
 # ` (1)`: what browsers add to a file downloaded again; the same export, so the same project.
 DOWNLOAD_COPY = re.compile(r" \(\d+\)$")
 

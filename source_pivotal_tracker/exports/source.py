@@ -100,7 +100,8 @@ class ExportSource(Source):
                         pass
                 if not csvs:
                     return _failed(
-                        "export_files names no CSV file: give a ZIP, a CSV or a folder holding one"
+                        "export_files names no CSV or .xlsx file: give a ZIP, a CSV, an .xlsx re-save "
+                        "of one, or a folder holding one"
                     )
         except ExportError as error:
             return _failed(f"Export file {error}")
