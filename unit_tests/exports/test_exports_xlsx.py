@@ -10,6 +10,7 @@ from airbyte_cdk.models import Status
 
 from integration_tests.harness import write_export
 from source_pivotal_tracker.exports import inputs
+from source_pivotal_tracker.exports.source import EXPORT_STREAMS
 from unit_tests.exports.builder import FAMILIES, history_csv, stories_csv, story, xlsx_copy
 from unit_tests.exports.reading import check_export, read_export
 
@@ -82,17 +83,7 @@ def test_the_sandbox_export_re_saved_as_workbooks_reads_the_same(tmp_path: Path)
                 entries["csv"].append(str(csv_path))
                 entries["xlsx"].append(str(xlsx_path))
     assert len(entries["xlsx"]) == 2  # the stories and the history CSV
-    streams = (
-        "stories",
-        "epics",
-        "releases",
-        "comments",
-        "tasks",
-        "blockers",
-        "labels",
-        "iterations",
-        "activity",
-    )
+    streams = EXPORT_STREAMS  # projects too: the CSV and its workbook have one name
 
     from_csv = read_export(entries["csv"], streams)
     from_xlsx = read_export(entries["xlsx"], streams)
