@@ -181,3 +181,14 @@ def test_a_damaged_workbook_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"not a workbook at all")
     result = read_export([str(path)], ("stories",))
     assert result.errors and f"{path}: is not a readable .xlsx workbook" in result.errors[0]
+
+
+def test_a_workbook_inside_an_export_zip_is_read_as_a_table(tmp_path: Path) -> None:
+    workbook = xlsx_copy(stories_csv("E", [story(7), story(8)]), tmp_path / "web_app.xlsx")
+    archive = tmp_path / "re-saved.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(workbook, "web_app.xlsx")
+    result = read_export([str(archive)], ("stories",))
+
+    assert result.errors == []
+    assert [s["id"] for s in result.records["stories"]] == [7, 8]
