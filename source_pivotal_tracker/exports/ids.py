@@ -74,7 +74,8 @@ def _from_pattern(file_name: str) -> ProjectName | None:
 
 
 def named_like_export(file_name: str) -> bool:
-    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files."""
+    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files
+    (or `.xlsx`: a CSV re-saved by a spreadsheet keeps its name)."""
     return file_name.lower().endswith(EXTENSIONS) and _from_pattern(file_name) is not None
 
 
