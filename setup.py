@@ -6,6 +6,10 @@ MAIN_REQUIREMENTS = [
     "airbyte-cdk>=7.39.1,<7.40",
     "requests>=2.32",
     "pendulum>=3",
+    # .xlsx re-saves of exports (exports/xlsx_rows.py): openpyxl streams a sheet in read-only mode,
+    # and parses its XML through defusedxml when installed, which refuses entity expansion.
+    "openpyxl>=3.1",
+    "defusedxml>=0.7",
 ]
 
 TEST_REQUIREMENTS = [
@@ -19,6 +23,9 @@ TEST_REQUIREMENTS = [
     "mypy>=2.4",
     "types-PyYAML>=6.0",
     "types-jsonschema>=4.26",
+    "types-openpyxl>=3.1",
+    # scripts/benchmark.py xlsx: the other reader measured against openpyxl.
+    "python-calamine>=0.3",
 ]
 
 setup(

@@ -1,6 +1,6 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
-    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|check|all
+    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|check|xlsx|all
         [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N] [--deadline S]
 
 startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
@@ -22,6 +22,11 @@ export  ours reading a generated export ZIP of 100,000 stories (with comments, t
 check   `check` against a healthy server and four that misbehave (never answers, drips a byte every
         3 s, endless 429 with Retry-After 999999, 5xx forever), each time beside the check
         deadline (--deadline, default 60 s); target: each within it, FAILED but for the healthy one.
+xlsx    the stories CSV of a 100,000-story export re-saved as .xlsx (numbers, dates, shared
+        strings, as Excel saves): ours reading the workbook vs ours reading the CSV, and the two
+        libraries alone reading its rows (openpyxl read-only, which ours uses, and python-calamine,
+        which loads a sheet whole); targets: ours on the workbook peak RSS <= 300 MB and the CSV's
+        records exactly.
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -354,6 +360,24 @@ def export_read(workdir: Path, export: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def file_rounds(contenders: dict[str, list[str]], count: int) -> dict[str, list[Run]]:
+    """Contenders that read files (no sandbox), each once per round, in turn."""
+    runs: dict[str, list[Run]] = {label: [] for label in contenders}
+    for number in range(1, count + 1):
+        for label, command in contenders.items():
+            run = measure(label, command, None)
+            runs[label].append(run)
+            status = (
+                "ok" if run.exit_code == 0 and not run.errors else f"exit {run.exit_code} {run.errors[:1]}"
+            )
+            print(
+                f"  round {number}  {label:<24} {run.wall:8.2f} s  {run.total:>8} records  "
+                f"{run.peak_rss_mb:7.1f} MB  {status}",
+                flush=True,
+            )
+    return runs
+
+
 # Flat: the peak RSS at ten times the stories within this share of the smaller export's.
 EXPORT_FLAT = 0.10
 
@@ -382,21 +406,7 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
             f"ours, {small} stories": export_read(workdir / "ours-small", small_zip),
             f"plain loop, {small}": [*plain_loop, str(small_zip)],
         }
-        runs: dict[str, list[Run]] = {label: [] for label in contenders}
-        for number in range(1, args.rounds + 1):
-            for label, command in contenders.items():
-                run = measure(label, command, None)
-                runs[label].append(run)
-                status = (
-                    "ok"
-                    if run.exit_code == 0 and not run.errors
-                    else f"exit {run.exit_code} {run.errors[:1]}"
-                )
-                print(
-                    f"  round {number}  {label:<24} {run.wall:8.2f} s  {run.total:>8} records  "
-                    f"{run.peak_rss_mb:7.1f} MB  {status}",
-                    flush=True,
-                )
+        runs = file_rounds(contenders, args.rounds)
     mine, limit, little, little_limit = (Summary(label, found) for label, found in runs.items())
     print_table(
         "export: every stream of one project's export ZIP, full refresh", [mine, limit, little, little_limit]
@@ -476,6 +486,55 @@ def check_mode(args: argparse.Namespace) -> list[Target]:
         detail = f"{took:.1f} s of {deadline:g} s, {status['status']}"
         targets.append((f"check, {case}: {expected} within the deadline", met, detail))
     return targets
+def xlsx_mode(args: argparse.Namespace) -> list[Target]:
+    stories = args.stories or 100_000
+    print(
+        f"\n== xlsx: one project's stories CSV and its .xlsx re-save, {stories} stories, {args.rounds} rounds"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        written = subprocess.run(
+            [sys.executable, str(SCRIPTS / "bench" / "xlsx_workbook.py"), tmp, str(stories)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        files = {kind: Path(path) for kind, path in json.loads(written.stdout).items()}
+        sizes = {kind: path.stat().st_size / 1e6 for kind, path in files.items()}
+        print(f"  wrote the workbook ({sizes['xlsx']:.1f} MB; the CSV {sizes['csv']:.1f} MB) "
+              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        rows_only = [sys.executable, str(SCRIPTS / "bench" / "xlsx_rows_only.py")]
+        for kind in files:
+            (workdir / kind).mkdir()
+        contenders = {
+            "ours, .xlsx": export_read(workdir / "xlsx", files["xlsx"]),
+            "ours, .csv": export_read(workdir / "csv", files["csv"]),
+            "openpyxl rows only": [*rows_only, "openpyxl", str(files["xlsx"])],
+            "calamine rows only": [*rows_only, "calamine", str(files["xlsx"])],
+        }
+        runs = file_rounds(contenders, args.rounds)
+    workbook, table, openpyxl_rows, calamine_rows = (Summary(label, found) for label, found in runs.items())
+    print(f"\n{'contender':<22}{'wall s (median)':>16}{'peak RSS MB max/median':>24}{'records':>10}")
+    for s in (workbook, table, openpyxl_rows, calamine_rows):
+        print(
+            f"{s.label:<22}{s.wall:>16.2f}"
+            f"{f'{s.peak_rss_mb:.1f} / {s.median_rss_mb:.1f}':>24}{s.last.total:>10}"
+        )
+    print(
+        f"calamine reads the rows {openpyxl_rows.wall / calamine_rows.wall:.1f}x as fast as openpyxl, "
+        f"with {calamine_rows.median_rss_mb:.0f} MB against {openpyxl_rows.median_rss_mb:.0f} MB"
+    )
+    return [
+        (
+            "xlsx: ours on the workbook, peak RSS <= 300 MB",
+            workbook.peak_rss_mb <= 300,
+            f"worst round {workbook.peak_rss_mb:.1f} MB ({workbook.wall:.1f} s; the CSV {table.wall:.1f} s)",
+        ),
+        (
+            "xlsx: the workbook gives the CSV's records",
+            workbook.consistent and table.consistent and workbook.last.records == table.last.records,
+            f"{workbook.last.total} records",
+        ),
+    ]
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -483,7 +542,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "check", "all"]
+        "mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "check", "xlsx", "all"]
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
@@ -504,6 +563,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "memory": memory_mode,
         "export": export_mode,
         "check": check_mode,
+        "xlsx": xlsx_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

@@ -1,4 +1,4 @@
-"""One export CSV opened for streaming: its layout from the header, its rows, its errors by line."""
+"""One export CSV (or its .xlsx re-save) opened for streaming: its layout, its rows, its errors by line."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .csv_format import HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
+from .csv_format import MAX_CELL_CHARS, HistoryLayout, StoriesLayout, layout_of, sniff_delimiter
 from .errors import ExportError
 from .inputs import CHUNK, ExportMember
-
-if TYPE_CHECKING:
-    from _csv import Reader
+from .xlsx_rows import is_workbook, sheet_rows
 
 NOT_AN_EXPORT = (
     "is not a Tracker export: its header has neither the story columns (Id, Title or Story) "
@@ -30,37 +28,81 @@ NOT_UTF8 = (
 )
 # Longest header line read: 118 columns fit in 2 KB; this bounds a binary file without newlines.
 MAX_HEADER_CHARS = 1024 * 1024
+# Longest physical line handed to csv, which takes each string it gets as a whole line: csv's cell
+# limit fires only once a line is in memory, so a broken file of one 1 GB line held 1 GB (and
+# more while it was decoded). Two cells at the cell limit fit; a real row is far shorter (Tracker
+# capped descriptions and comments at 20,000 characters, and a long cell's paragraphs are lines).
+MAX_LINE_CHARS = 2 * MAX_CELL_CHARS
+
+
+class Rows(Protocol):
+    """csv's reader, or a workbook's SheetRows: rows of cells, and how many lines they took."""
+
+    @property
+    def line_num(self) -> int: ...  # the lines read after the header
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
 
 
 @dataclass
 class OpenCsv:
     layout: StoriesLayout | HistoryLayout
-    reader: Reader  # .line_num counts the lines after the header
+    reader: Rows
 
 
 @contextmanager
 def open_csv(member: ExportMember) -> Iterator[OpenCsv]:
-    """The member's layout and rows; decoding, CSV and archive errors become ExportErrors."""
-    reader = None
+    """The member's layout and rows; decoding, CSV and archive errors become ExportErrors.
+
+    A workbook's line is its sheet's row number: the header is row 1, as it is line 1 of a CSV.
+    """
+    reader: Rows | None = None
 
     def line() -> int | None:
         # The header is line 1; csv counts the physical lines it read after it.
         return reader.line_num + 1 if reader is not None else None
 
+    if is_workbook(member.path):
+        with reading(member, line), sheet_rows(member) as (header, reader):
+            yield OpenCsv(_layout(member, header), reader)
+        return
     with member.open(check_nul=True) as binary, reading(member, line):
         # utf-8-sig drops the BOM that spreadsheet re-saves add; newline="" keeps CRLF and
         # line breaks inside quoted cells for the csv module to handle.
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         header_line = text.readline(MAX_HEADER_CHARS)
-        if not header_line.strip():
-            raise ExportError(member.display, "is empty, not a Tracker export")
         delimiter = sniff_delimiter(header_line)
-        header = next(csv.reader([header_line], delimiter=delimiter, strict=True))
-        layout = layout_of(header)
-        if layout is None:
-            raise ExportError(member.display, NOT_AN_EXPORT, 1)
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        header = next(csv.reader([header_line], delimiter=delimiter, strict=True), [])
+        layout = _layout(member, header)
+        reader = csv.reader(_bounded_lines(text, member.display), delimiter=delimiter, strict=True)
         yield OpenCsv(layout, reader)
+
+
+def _layout(member: ExportMember, header: list[str]) -> StoriesLayout | HistoryLayout:
+    if not any(cell.strip() for cell in header):
+        raise ExportError(member.display, "is empty, not a Tracker export")
+    layout = layout_of(header)
+    if layout is None:
+        raise ExportError(member.display, NOT_AN_EXPORT, 1)
+    return layout
+
+
+def _bounded_lines(text: io.TextIOWrapper, display: str) -> Iterator[str]:
+    """The lines after the header, each read at most MAX_LINE_CHARS at a time; a longer one is an error."""
+    readline = text.readline
+    number = 1
+    while line := readline(MAX_LINE_CHARS):
+        number += 1
+        if len(line) == MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise ExportError(
+                display,
+                f"has a line longer than {MAX_LINE_CHARS} characters, the limit "
+                "(a quote never closed, or not a text CSV)",
+                number,
+            )
+        yield line
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from hashlib import blake2b
 EXPORT_NAME = re.compile(
     r"(?P<name>.+?)_(?P<date>\d{8})_(?P<time>\d{4}(?:\d{2})?)(?:-export)?", re.IGNORECASE
 )
-EXTENSIONS = (".zip", ".csv")
+EXTENSIONS = (".zip", ".csv", ".xlsx")
 # ` (1)`: what browsers add to a file downloaded again; the same export, so the same project.
 DOWNLOAD_COPY = re.compile(r" \(\d+\)$")
 
@@ -74,7 +74,8 @@ def _from_pattern(file_name: str) -> ProjectName | None:
 
 
 def named_like_export(file_name: str) -> bool:
-    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files."""
+    """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files
+    (or `.xlsx`: a CSV re-saved by a spreadsheet keeps its name)."""
     return file_name.lower().endswith(EXTENSIONS) and _from_pattern(file_name) is not None
 
 

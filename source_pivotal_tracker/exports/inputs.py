@@ -35,6 +35,8 @@ RATIO_CHECKED_ABOVE = 16 * 1024**2
 CHUNK = 1 << 16
 
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
+# A stories or history table: a CSV, or its spreadsheet re-save (an .xlsx is a ZIP, read as a table).
+TABLE_SUFFIXES = (".csv", ".xlsx")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -153,9 +155,9 @@ def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]
             magic = file.read(4)
     except OSError as error:
         raise ExportError(display, f"cannot be opened ({error.strerror or error})") from None
-    if magic in ZIP_MAGIC:
-        return [_archive_members(path, display, stack, ignored)]
     name = Path(urlsplit(display).path).name if is_url(display) else path.name
+    if magic in ZIP_MAGIC and not name.lower().endswith(TABLE_SUFFIXES):
+        return [_archive_members(path, display, stack, ignored)]
     return [
         [
             ExportMember(
@@ -199,7 +201,7 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
             elif name.lower().endswith(".zip"):
                 members = []
                 groups += [_archive_members(path, str(path), stack, ignored), members]
-            elif name.lower().endswith(".csv"):
+            elif name.lower().endswith(TABLE_SUFFIXES):
                 members.append(
                     ExportMember(
                         display=str(path),
@@ -266,7 +268,9 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
     kept: list[zipfile.ZipInfo] = []
     for info in infos:
         name = info.filename
-        if _macos_metadata(name) or (_story_folder(name) is None and not name.lower().endswith(".csv")):
+        if _macos_metadata(name) or (
+            _story_folder(name) is None and not name.lower().endswith(TABLE_SUFFIXES)
+        ):
             ignored.append(f"{display}!{name}")
         else:
             kept.append(info)

@@ -142,11 +142,10 @@ class StoryRows:
             raise ValueError("the row has no Id")
         story_type = row[columns["type"]].strip().lower() or None
         labels = split_labels(row[columns["labels"]])
-        if self.want_labels:
-            for name in labels:
-                self.aggregates.labels[name] = None
         if story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]]):
-            return self._epic(row, story_id, labels)
+            epic = self._epic(row, story_id, labels)
+            self._add_labels(labels)
+            return epic
         out: list[tuple[str, Record]] = []
         project_id = self.project_id
         want = self.want
@@ -229,7 +228,14 @@ class StoryRows:
                     start = parse_date(row[columns["iteration_start"]])
                     finish = day_after(parse_date(row[columns["iteration_end"]]))
                     self.aggregates.add_to_iteration(number, story_id, start, finish)
+        self._add_labels(labels)
         return out
+
+    def _add_labels(self, labels: list[str]) -> None:
+        """Last, once the row has read without error: a row skipped (on_bad_rows) adds no label."""
+        if self.want_labels:
+            for name in labels:
+                self.aggregates.labels[name] = None
 
     def _comments(
         self, row: list[str], out: list[tuple[str, Record]], owner_field: str, owner_id: int

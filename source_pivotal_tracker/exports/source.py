@@ -40,6 +40,7 @@ from ..config_checks import url_follows_https_rule
 from ..manifest_loading import parsed_manifest
 from ..spec_source import connector_spec
 from ..stream_schemas import stream_schemas
+from .bad_rows import BadRows
 from .csv_format import HistoryLayout
 from .csv_rows import open_csv, reading
 from .errors import ExportError
@@ -99,7 +100,8 @@ class ExportSource(Source):
                         pass
                 if not csvs:
                     return _failed(
-                        "export_files names no CSV file: give a ZIP, a CSV or a folder holding one"
+                        "export_files names no CSV or .xlsx file: give a ZIP, a CSV, an .xlsx re-save "
+                        "of one, or a folder holding one"
                     )
         except ExportError as error:
             return _failed(f"Export file {error}")
@@ -151,7 +153,7 @@ class ExportSource(Source):
                 yield _log(
                     Level.WARN, f"Stream {configured.stream.name} cannot be read from exports: skipped"
                 )
-        sync = _Sync({stream.name for stream in streams})
+        sync = _Sync({stream.name for stream in streams}, BadRows(config))
         for stream in streams:
             yield status_message(stream, AirbyteStreamStatus.STARTED)
         problems: list[ExportError] = []
@@ -165,6 +167,9 @@ class ExportSource(Source):
                 except ExportError as problem:
                     problems.append(problem)
         yield from sync.aggregates()
+        skipped = sync.bad_rows.summary()
+        if skipped:
+            yield _log(Level.WARN, skipped)
         for stream in streams:
             if problems:
                 yield status_message(stream, AirbyteStreamStatus.INCOMPLETE)
@@ -185,8 +190,9 @@ class ExportSource(Source):
 class _Sync:
     """The state of one read: selected streams, projects seen, aggregates, streams running."""
 
-    def __init__(self, selected: set[str]) -> None:
+    def __init__(self, selected: set[str], bad_rows: BadRows) -> None:
         self.selected = selected
+        self.bad_rows = bad_rows
         self.running: set[str] = set()
         self.projects: dict[int, ProjectName] = {}
         self.aggregates_by_project: dict[int, ProjectAggregates] = {}
@@ -229,7 +235,9 @@ class _Sync:
                 try:
                     records = rows.records(row)
                 except ValueError as error:
-                    raise ExportError(member.display, str(error), before + 2) from None
+                    # on_bad_rows: fail raises; skip warns and reads on.
+                    yield _log(Level.WARN, self.bad_rows.found(member.display, before + 2, str(error)))
+                    records = []
                 if records:
                     count += 1
                     emitted_at = _now()
@@ -250,8 +258,9 @@ class _Sync:
                 try:
                     record = rows.record(row)
                 except ValueError as error:
-                    raise ExportError(member.display, str(error), before + 2) from None
-                yield from self.message("activity", record, _now())
+                    yield _log(Level.WARN, self.bad_rows.found(member.display, before + 2, str(error)))
+                else:
+                    yield from self.message("activity", record, _now())
             before = reader.line_num  # type: ignore[attr-defined]
 
     def aggregates(self) -> Iterator[AirbyteMessage | RecordItem]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +213,78 @@ def export_zip(
         for name, content in (attachments or {}).items():
             archive.writestr(prefix + name, content)
     return path
+
+
+# `Nov 22, 2014`: what a spreadsheet takes for a date when it opens a Tracker CSV.
+TRACKER_DAY = re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4}")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def spreadsheet_cell(cell: str) -> object:
+    """A CSV cell as a spreadsheet keeps it: numbers as doubles, Tracker's days as dates."""
+    if not cell:
+        return None
+    if NUMBER.fullmatch(cell) and len(cell) < 16:
+        number = float(cell)
+        # `00123` or `1.0` would lose their text in a spreadsheet too: a title is kept as text.
+        if (str(int(number)) if number.is_integer() else repr(number)) == cell:
+            return number
+    if TRACKER_DAY.fullmatch(cell):
+        return datetime.strptime(cell, "%b %d, %Y")
+    if ISO_UTC.fullmatch(cell):  # the history's Occurred At, taken for a date and a time of day
+        return datetime.strptime(cell, "%Y-%m-%dT%H:%M:%SZ")
+    return cell
+
+
+def xlsx_copy(content: bytes, path: Path, shared_strings: bool = True) -> Path:
+    """The CSV re-saved as a workbook, with typed cells; Excel's shared strings unless told not to."""
+    from openpyxl import Workbook  # only the tests and the benchmark write workbooks
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("stories")
+    rows = csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))
+    sheet.append(next(rows))
+    for row in rows:
+        sheet.append([spreadsheet_cell(cell) for cell in row])
+    workbook.save(path)
+    if shared_strings:
+        _share_strings(path)
+    return path
+
+
+INLINE_STRING = re.compile(r't="inlineStr"><is><t(?: xml:space="preserve")?>(.*?)</t></is>', re.DOTALL)
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRINGS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _share_strings(path: Path) -> None:
+    """openpyxl writes each string in its cell; Excel writes each once, in xl/sharedStrings.xml."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    strings: dict[str, int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        return f't="s"><v>{strings.setdefault(match[1], len(strings))}</v>'
+
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = INLINE_STRING.sub(shared, parts[sheet].decode()).encode()
+    items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in strings)
+    parts["xl/sharedStrings.xml"] = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHARED_STRINGS_TYPE}"/></Types>',
+    ).encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdShared" Type="{SHARED_STRINGS_REL}" Target="sharedStrings.xml"/>'
+        "</Relationships>",
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)

@@ -48,8 +48,9 @@ def catalog(streams: tuple[str, ...] = EXPORT_STREAMS) -> Any:
     )
 
 
-def read_export(entries: list[str], streams: tuple[str, ...] = EXPORT_STREAMS) -> ExportRead:
-    output = read(ExportSource(), {"export_files": entries}, catalog(streams))
+def read_export(entries: list[str], streams: tuple[str, ...] = EXPORT_STREAMS, **options: Any) -> ExportRead:
+    """`options`: other settings of the config, e.g. on_bad_rows="skip"."""
+    output = read(ExportSource(), {"export_files": entries, **options}, catalog(streams))
     records: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for message in output.records:
         records[message.record.stream].append(message.record.data)
