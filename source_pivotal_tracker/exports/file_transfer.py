@@ -30,7 +30,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,8 +121,6 @@ class Stager:
         relative = _relative_path(member, self.preserve_directory_structure)
         own = self.folder / uuid.uuid4().hex
         target = own / relative
-        if not target.resolve().is_relative_to(self.folder.resolve()):
-            raise ExportError(member.display, f"refused: its name {member.path!r} points outside the folder")
         try:
             target.parent.mkdir(parents=True)
             # O_EXCL | O_NOFOLLOW: a fresh file of our own, never one a link points to.
@@ -131,8 +129,17 @@ class Stager:
         except OSError as error:
             _remove(own)
             raise StagingError(member.display, self.folder, error) from None
+
+        def write(chunk: memoryview) -> None:
+            try:
+                written = 0
+                while written < len(chunk):  # a raw write may take part of the chunk
+                    written += out.write(chunk[written:])
+            except OSError as error:
+                raise StagingError(member.display, self.folder, error) from None
+
         try:
-            size, digest = _copy(member, out, self.folder)
+            size, digest = streamed_digest(member, write)
         except BaseException:
             out.close()
             _remove(own)
@@ -148,8 +155,11 @@ class Stager:
         return Staged(size, digest, reference)
 
 
-def _copy(member: ExportMember, out: Any, folder: Path) -> tuple[int, str]:
-    """Copies the member chunk by chunk; the size and SHA-256 are those of the bytes written."""
+def streamed_digest(
+    member: ExportMember, write: Callable[[memoryview], None] | None = None
+) -> tuple[int, str]:
+    """The size and SHA-256 of the member's bytes, read a chunk at a time; with `write`, each chunk
+    is written before it counts, so that they are those of the bytes written."""
     digest = hashlib.sha256()
     size = 0
     buffer = bytearray(COPY_CHUNK)
@@ -157,12 +167,8 @@ def _copy(member: ExportMember, out: Any, folder: Path) -> tuple[int, str]:
     with reading(member), member.open() as source:
         while read := source.readinto(buffer):  # type: ignore[attr-defined]
             chunk = view[:read]
-            try:
-                written = 0
-                while written < read:  # a raw write may take part of the chunk
-                    written += out.write(chunk[written:])
-            except OSError as error:
-                raise StagingError(member.display, folder, error) from None
+            if write is not None:
+                write(chunk)
             digest.update(chunk)
             size += read
     return size, digest.hexdigest()

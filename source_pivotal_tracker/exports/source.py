@@ -8,7 +8,6 @@ line); the other files are still read, then the sync fails, so nothing is skippe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -42,11 +41,11 @@ from ..manifest_loading import parsed_manifest
 from ..spec_source import connector_spec
 from ..stream_schemas import stream_schemas
 from .csv_format import HistoryLayout
-from .csv_rows import open_csv, reading
+from .csv_rows import open_csv
 from .errors import ExportError
-from .file_transfer import Stager, StagingError, uses_file_transfer
+from .file_transfer import Stager, StagingError, streamed_digest, uses_file_transfer
 from .ids import ProjectName, project_id
-from .inputs import CHUNK, ExportMember, export_members
+from .inputs import ExportMember, export_members
 from .records import STORY_STREAMS, HistoryRows, ProjectAggregates, Record, StoryRows
 
 EXPORT_STREAMS = (
@@ -305,13 +304,7 @@ def _attachment(
     """The attachment's record, and with file transfer the reference of its staged copy."""
     file_reference = None
     if stager is None:
-        digest = hashlib.sha256()
-        size = 0
-        with reading(member), member.open() as binary:
-            while chunk := binary.read(CHUNK):
-                size += len(chunk)
-                digest.update(chunk)
-        sha256 = digest.hexdigest()
+        size, sha256 = streamed_digest(member)
     else:
         staged = stager.stage(member)
         size, sha256, file_reference = staged.size, staged.sha256, staged.file_reference
