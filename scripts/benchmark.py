@@ -27,6 +27,12 @@ xlsx    the stories CSV of a 100,000-story export re-saved as .xlsx (numbers, da
         libraries alone reading its rows (openpyxl read-only, which ours uses, and python-calamine,
         which loads a sheet whole); targets: ours on the workbook peak RSS <= 300 MB and the CSV's
         records exactly.
+files   file transfer (delivery_method use_file_transfer) of an export ZIP with ~2 GB of attachments
+        (10 KB to 200 MB each; scripts/bench/attachment_export.py) into a staging folder, vs
+        `unzip` extracting the same archive to the same disk; targets: >= 0.7x unzip's MB/s,
+        peak RSS <= 200 MB, every file copied. Needs `unzip` (apt-get install -y unzip) and
+        about 3x the attachments' size free under the temporary folder (TMPDIR); it is all
+        deleted when the mode ends.
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -36,6 +42,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +56,7 @@ from typing import Any, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench.attachment_export import add_attachments, attachment_bytes, attachment_sizes, story_ids  # noqa: E402
 from bench.peer import PEER_STREAMS, PRIMARY_KEYS, prepare_peer  # noqa: E402
 from bench.runner import Run, Summary, measure  # noqa: E402
 from bench.startup import (  # noqa: E402
@@ -486,6 +496,8 @@ def check_mode(args: argparse.Namespace) -> list[Target]:
         detail = f"{took:.1f} s of {deadline:g} s, {status['status']}"
         targets.append((f"check, {case}: {expected} within the deadline", met, detail))
     return targets
+
+
 def xlsx_mode(args: argparse.Namespace) -> list[Target]:
     stories = args.stories or 100_000
     print(
@@ -537,12 +549,110 @@ def xlsx_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+MB = 1024 * 1024
+
+
+def files_mode(args: argparse.Namespace) -> list[Target]:
+    """Ours staging every attachment vs `unzip` extracting the archive: each a child process run by
+    measure(), in turn within each round, each output deleted before the next run; medians."""
+    unzip = shutil.which("unzip")
+    if unzip is None:
+        print("\n== files: needs the `unzip` command to compare with; install it: apt-get install -y unzip")
+        return [("files: unzip installed", False, "unzip not found on PATH")]
+    total = args.attachment_mb * MB
+    print(
+        f"\n== files: file transfer of {args.attachment_mb} MB of attachments vs unzip, {args.rounds} rounds"
+    )
+    with tempfile.TemporaryDirectory(prefix="tracker-files-bench-") as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        one_project = ("--projects", "1", "--disabled-projects", "0", "--stories", "2000")
+        export = write_export(workdir / "export", *one_project)[0]
+        add_attachments(export, story_ids(export), attachment_sizes(total))
+        count, size = attachment_bytes(export)
+        print(
+            f"  wrote {export.name}: {count} attachments, {size / MB:.0f} MB "
+            f"({export.stat().st_size / MB:.0f} MB zipped) in {time.perf_counter() - started:.1f} s"
+        )
+        config = {"export_files": [str(export)], "delivery_method": {"delivery_type": "use_file_transfer"}}
+        discovered = run_connector("discover", config).only("CATALOG")["catalog"]
+        catalog = configured_catalog(discovered, ("attachments",), incremental=False)
+        staging, unzipped = workdir / "staging", workdir / "unzipped"
+        ours_command = [
+            CONNECTOR, "read",
+            "--config", write_json(workdir / "config.json", config),
+            "--catalog", write_json(workdir / "catalog.json", catalog),
+        ]  # fmt: skip
+        contenders = {
+            "ours, file transfer": (
+                ours_command,
+                {**os.environ, "AIRBYTE_STAGING_DIRECTORY": str(staging)},
+                staging,
+            ),
+            "unzip": ([unzip, "-q", "-o", str(export), "-d", str(unzipped)], None, unzipped),
+        }
+        runs: dict[str, list[Run]] = {label: [] for label in contenders}
+        copied: dict[str, tuple[int, int]] = {}
+        for number in range(1, args.rounds + 1):
+            for label, (command, env, output) in contenders.items():
+                run = measure(label, command, None, env=env)
+                runs[label].append(run)
+                files = [path for path in output.rglob("*") if path.is_file() and path.parent != output]
+                copied[label] = (len(files), sum(path.stat().st_size for path in files))
+                shutil.rmtree(output, ignore_errors=True)  # only one output on the disk at a time
+                status = (
+                    "ok"
+                    if run.exit_code == 0 and not run.errors
+                    else f"exit {run.exit_code} {run.errors[:1]}"
+                )
+                print(
+                    f"  round {number}  {label:<20} {run.wall:8.2f} s  {size / MB / run.wall:8.0f} MB/s  "
+                    f"{run.peak_rss_mb:7.1f} MB RSS  {run.cpu:6.2f} s CPU  {status}",
+                    flush=True,
+                )
+    ours, baseline = (Summary(label, found) for label, found in runs.items())
+    print(f"\n{'contender':<22}{'wall s (median)':>16}{'MB/s':>8}{'CPU s':>8}{'peak RSS MB':>13}{'files':>7}")
+    for summary in (ours, baseline):
+        cpu = statistics.median(run.cpu for run in summary.runs)
+        print(
+            f"{summary.label:<22}{summary.wall:>16.2f}{size / MB / summary.wall:>8.0f}{cpu:>8.2f}"
+            f"{summary.peak_rss_mb:>13.1f}{copied[summary.label][0]:>7}"
+        )
+    ratio = baseline.wall / ours.wall
+    return [
+        (
+            "files: ours >= 0.7x unzip's MB/s",
+            ratio >= 0.7,
+            f"{ratio:.2f} ({size / MB / ours.wall:.0f} vs {size / MB / baseline.wall:.0f} MB/s, "
+            f"{size / MB:.0f} MB in {count} attachments)",
+        ),
+        (
+            "files: peak RSS <= 200 MB",
+            ours.peak_rss_mb <= 200,
+            f"worst round {ours.peak_rss_mb:.1f} MB (median {ours.median_rss_mb:.1f}; "
+            f"unzip {baseline.peak_rss_mb:.1f})",
+        ),
+        (
+            "files: every attachment copied, by both",
+            ours.consistent
+            and ours.last.records["attachments"] == count
+            and copied[ours.label] == (count, size),
+            f"ours {copied[ours.label][0]} files, {copied[ours.label][1]} bytes; unzip {copied['unzip'][0]} "
+            f"files in story folders; the export holds {count}, {size} bytes",
+        ),
+    ]
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "check", "xlsx", "all"]
+        "mode",
+        choices=[
+            *("startup", "peer-small", "peer", "limit", "memory"),
+            *("export", "check", "xlsx", "files", "all"),
+        ],
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
@@ -554,6 +664,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--latency-ms", type=float, help="default 50 for peer, 0 otherwise")
     parser.add_argument("--workers", type=int, help="our num_workers (default: the connector's own)")
     parser.add_argument("--deadline", type=float, help="check: the check deadline in s (default 60)")
+    parser.add_argument(
+        "--attachment-mb", type=int, default=2048, help="files: the attachments' total size (default 2048)"
+    )
     args = parser.parse_args(argv)
     modes = {
         "startup": startup_mode,
@@ -564,6 +677,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "export": export_mode,
         "check": check_mode,
         "xlsx": xlsx_mode,
+        "files": files_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

@@ -3,14 +3,19 @@
 Starts the sandbox, then runs spec, check, discover and read of every stream through the installed
 `source-pivotal-tracker` command, writes each stream's records to demo-output/<stream>.jsonl and
 prints what it read. Then the other way in: the sandbox writes the same world as Tracker's project
-export ZIPs (demo-output/export/), and the command reads them with `{"export_files": [...]}`.
+export ZIPs (demo-output/export/), and the command reads them with `{"export_files": [...]}`;
+last, it reads their attachments with file transfer, copying each file to demo-output/staging/
+as the platform's staging folder would receive it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -23,6 +28,7 @@ from integration_tests.harness import (  # noqa: E402
 )
 
 OUTPUT = REPO / "demo-output"
+SHOWN = 8  # staged files listed by name
 
 
 def main() -> int:
@@ -99,6 +105,43 @@ def read_exports() -> int:
     empty = [name for name in names if not read.records.get(name)]
     if status["status"] != "SUCCEEDED" or read.exit_code != 0 or empty:
         print(f"demo failed (exports): exit code {read.exit_code}, empty streams: {empty}")
+        return 1
+    return transfer_files(config)
+
+
+def transfer_files(config: dict[str, Any]) -> int:
+    """The exports' attachments as files: copied to a staging folder, each record naming its copy."""
+    staging = OUTPUT / "staging"
+    shutil.rmtree(staging, ignore_errors=True)  # the last run's copies
+    config = {**config, "delivery_method": {"delivery_type": "use_file_transfer"}}
+    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
+    catalog = configured_catalog(discovered, ["attachments"], incremental=False)
+    read = run_connector("read", config, catalog, env={"AIRBYTE_STAGING_DIRECTORY": str(staging)})
+    records = sorted(
+        (
+            message["record"]
+            for message in map(json.loads, read.stdout.splitlines())
+            if message["type"] == "RECORD" and "file_reference" in message["record"]
+        ),
+        key=lambda record: record["data"]["path"],
+    )
+    total = sum(record["file_reference"]["file_size_bytes"] for record in records)
+    print(f"\nfile transfer  {len(records)} attachments ({total:,} bytes) to {staging.relative_to(REPO)}/")
+    print(f"{'staged file':<82} {'bytes':>7}  same SHA-256 as its record")
+    differing = []
+    for number, record in enumerate(records):
+        staged = Path(record["file_reference"]["staging_file_url"])
+        same = hashlib.sha256(staged.read_bytes()).hexdigest() == record["data"]["sha256"]
+        if not same:
+            differing.append(str(staged))
+        if number < SHOWN:
+            size = record["file_reference"]["file_size_bytes"]
+            print(f"{str(staged.relative_to(REPO)):<82} {size:>7}  {'yes' if same else 'NO'}")
+    if len(records) > SHOWN:
+        print(f"… and {len(records) - SHOWN} more")
+    if read.exit_code != 0 or not records or differing:
+        print(f"demo failed (file transfer): exit code {read.exit_code}, {len(records)} files")
+        print(f"differing from their records: {differing}")
         return 1
     return 0
 

@@ -58,16 +58,27 @@ def url_follows_https_rule(url: str, spec: Mapping[str, Any]) -> bool:
     return re.search(spec["properties"]["api_url"]["pattern"], url) is not None
 
 
+# The field that picks a oneOf's option (its `const` in each option), and what its options are.
+DISCRIMINATORS = {"auth_type": "authentication methods", "delivery_type": "delivery methods"}
+
+
+def _discriminator(options: Any) -> str | None:
+    first = options[0].get("properties", {}) if isinstance(options, list) and options else {}
+    return next((key for key in DISCRIMINATORS if key in first), None)
+
+
 def _error_of_chosen_option(error: ValidationError) -> ValidationError | None:
-    """Of a oneOf failure, the error of the option the config chose with its `auth_type`.
+    """Of a oneOf failure, the error of the option the config chose with its `auth_type` (or
+    `delivery_type`); None when it chose none of them.
 
     Left to itself, best_match may report that the *other* option wants another auth_type,
     when the user chose an option and left one of its fields out.
     """
-    chosen = error.instance.get("auth_type") if isinstance(error.instance, Mapping) else None
     options = error.validator_value if isinstance(error.validator_value, list) else []
+    key = _discriminator(options)
+    chosen = error.instance.get(key) if key and isinstance(error.instance, Mapping) else None
     for index, option in enumerate(options):
-        if option.get("properties", {}).get("auth_type", {}).get("const") == chosen:
+        if key and option.get("properties", {}).get(key, {}).get("const") == chosen:
             errors = [e for e in error.context or [] if e.relative_schema_path[0] == index]
             return best_match(errors)
     return None
@@ -87,8 +98,11 @@ def _rule(error: ValidationError) -> str:
         return f"must be one of {list(expected) if isinstance(expected, list) else [expected]}"
     if rule == "uniqueItems":
         return "must not repeat a value"
-    if rule == "oneOf":
-        return "must be one of the authentication methods: api_token, or username_password"
+    options = expected if rule == "oneOf" and isinstance(expected, list) else []
+    key = _discriminator(options)
+    if key:
+        names = [option["properties"][key].get("const") for option in options]
+        return f"must be one of the {DISCRIMINATORS[key]}: {', or '.join(names)}"
     return "does not match the spec"
 
 

@@ -32,7 +32,13 @@ from typing import Any, DefaultDict
 import orjson
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.logger import is_platform_debug_log_enabled
-from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConnectorSpecification, Type
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteRecordMessageFileReference,
+    ConnectorSpecification,
+    Type,
+)
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -70,12 +76,24 @@ def _record_bytes(message: AirbyteMessage) -> bytes | None:
 _HEADS: dict[str, bytes] = {}
 
 
-def item_line(stream: str, data: dict[str, Any], emitted_at: int) -> bytes | str:
+def item_line(
+    stream: str,
+    data: dict[str, Any],
+    emitted_at: int,
+    file_reference: AirbyteRecordMessageFileReference | None = None,
+) -> bytes | str:
     """The RECORD line of a record read as (stream, data, emitted_at), without an AirbyteMessage.
 
     orjson writes `{"type":"RECORD","record":{"stream":…,"data":…,"emitted_at":…}}` compactly
     and in key order, so only `data` needs dumping per record; the rest is the stream's prefix.
+    A record with a file reference (an attachment with file transfer: one per file copied, so
+    rare) is written the CDK's way, from its message.
     """
+    if file_reference is not None:
+        record = AirbyteRecordMessage(
+            stream=stream, data=data, emitted_at=emitted_at, file_reference=file_reference
+        )
+        return AirbyteEntrypoint.airbyte_message_to_string(AirbyteMessage(type=Type.RECORD, record=record))
     head = _HEADS.get(stream)
     if head is None:
         head = _HEADS[stream] = b'{"type":"RECORD","record":{"stream":' + orjson.dumps(stream) + b',"data":'
@@ -208,7 +226,7 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
 
     def _item_lines(
         self,
-        read_items: Callable[..., Iterable[AirbyteMessage | tuple[str, dict[str, Any], int]]],
+        read_items: Callable[..., Iterable[AirbyteMessage | tuple[Any, ...]]],
         source_spec: ConnectorSpecification,
         config: Any,
         catalog: Any,

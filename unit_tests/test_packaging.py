@@ -24,6 +24,14 @@ def test_metadata_validates_against_airbyte_connector_models() -> None:
     ConnectorMetadataDefinitionV0.model_validate(metadata())
 
 
+def test_metadata_declares_the_file_transfer_that_the_spec_offers() -> None:
+    # Airbyte's registry key, as its file-transferring connectors (Google Drive, S3) set it.
+    assert ConnectorMetadataDefinitionV0.model_validate(metadata()).data.supports_file_transfer is True
+    spec = yaml.safe_load((ROOT / "source_pivotal_tracker" / "manifest.yaml").read_text())["spec"]
+    options = spec["connection_specification"]["properties"]["delivery_method"]["oneOf"]
+    assert "use_file_transfer" in [option["properties"]["delivery_type"]["const"] for option in options]
+
+
 def test_dockerfile_labels_and_base_image_match_metadata() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     data = metadata()["data"]

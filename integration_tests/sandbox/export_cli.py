@@ -33,6 +33,12 @@ def build_export_parser() -> argparse.ArgumentParser:
     )
     group.add_argument("--crlf", action="store_true", help="CRLF line ends, as a spreadsheet re-save writes")
     group.add_argument("--bom", action="store_true", help="start every CSV with a UTF-8 BOM")
+    group.add_argument(
+        "--attachment-bytes",
+        type=int,
+        metavar="N",
+        help="screenshots of real sizes, 10 KB up to N bytes (default: a few hundred bytes each)",
+    )
     rows = group.add_mutually_exclusive_group()
     rows.add_argument("--padded", dest="padded", action="store_true", default=None, help="pad every row")
     rows.add_argument("--ragged", dest="padded", action="store_false", help="end rows at their last value")
@@ -50,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             crlf=namespace["crlf"],
             bom=namespace["bom"],
             padded=namespace["padded"],
+            attachment_bytes=namespace["attachment_bytes"],
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

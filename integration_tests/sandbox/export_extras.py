@@ -7,12 +7,14 @@ test can recompute them. The API serves none of them (its pull_requests and bran
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import NamedTuple
 
 from .model import Story
 
 _WORKED_ON = ("started", "finished", "delivered", "rejected", "accepted")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SMALLEST_REAL = 10 * 1024
 
 
 class Attachment(NamedTuple):
@@ -44,12 +46,21 @@ def branches(story: Story) -> list[str]:
     return [f"{story.story_type}/{story.id}-work"]
 
 
-def attachments(story: Story) -> list[Attachment]:
-    """A screenshot on every fifth story with comments; a text note on every third of those."""
+def attachments(story: Story, largest: int | None = None) -> list[Attachment]:
+    """A screenshot on every fifth story with comments; a text note on every third of those.
+
+    Screenshots are tiny, unless `largest` gives them the sizes of real ones: from 10 KB up to
+    `largest` bytes, by story id, of noise (a PNG's compressed pixels deflate no better).
+    """
     if not story.comments or story.id % 5:
         return []
     seed = hashlib.sha256(str(story.id).encode()).digest()
-    files = [Attachment(story.id, "screenshot.png", _PNG_SIGNATURE + seed * (1 + story.id % 7))]
+    if largest is None:
+        screenshot = _PNG_SIGNATURE + seed * (1 + story.id % 7)
+    else:
+        size = SMALLEST_REAL + int.from_bytes(seed[:4], "big") % max(largest - SMALLEST_REAL, 1)
+        screenshot = _PNG_SIGNATURE + random.Random(story.id).randbytes(size - len(_PNG_SIGNATURE))
+    files = [Attachment(story.id, "screenshot.png", screenshot)]
     if story.id % 3 == 0:
         note = f"Notes on story {story.id}: Ünïcode ✓\n".encode()
         files.append(Attachment(story.id, "notes on it.txt", note))

@@ -63,6 +63,8 @@ class ExportOptions:
     bom: bool = False
     # None: the family's own era (ragged rows up to family D, padded in E).
     padded: bool | None = None
+    # None: tiny attachments; else screenshots of real sizes, up to this many bytes.
+    attachment_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -109,7 +111,7 @@ def _write_project(
     stories_name = f"{stem}_{stamp[:-2]}.csv"
     history_name = f"{stem}_{stamp[:-2]}_history.csv"
     stories = [s for s in project.stories if not s.deleted]
-    files = [a for s in stories for a in export_extras.attachments(s)]
+    files = [a for s in stories for a in export_extras.attachments(s, options.attachment_bytes)]
     if options.layout == "csv":
         path = directory / stories_name
         with path.open("w", encoding="utf-8", newline="") as out:

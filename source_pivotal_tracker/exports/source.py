@@ -8,7 +8,6 @@ line); the other files are still read, then the sync fails, so nothing is skippe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -20,6 +19,7 @@ from airbyte_cdk.models import (
     AirbyteLogMessage,
     AirbyteMessage,
     AirbyteRecordMessage,
+    AirbyteRecordMessageFileReference,
     AirbyteStateMessage,
     AirbyteStream,
     AirbyteStreamStatus,
@@ -42,10 +42,11 @@ from ..spec_source import connector_spec
 from ..stream_schemas import stream_schemas
 from .bad_rows import BadRows
 from .csv_format import HistoryLayout
-from .csv_rows import open_csv, reading
+from .csv_rows import open_csv
 from .errors import ExportError
+from .file_transfer import Stager, StagingError, streamed_digest, uses_file_transfer
 from .ids import ProjectName, project_id
-from .inputs import CHUNK, ExportMember, export_members
+from .inputs import ExportMember, export_members
 from .records import STORY_STREAMS, HistoryRows, ProjectAggregates, Record, StoryRows
 
 EXPORT_STREAMS = (
@@ -64,9 +65,10 @@ EXPORT_STREAMS = (
 # The API streams' keys come from the manifest; attachments exist only in exports.
 ATTACHMENTS_PRIMARY_KEY = ["project_id", "path"]
 FROM_STORIES_CSV = {*STORY_STREAMS, "labels", "iterations"}
-# A record as read: (stream, data, emitted_at). read() makes each an AirbyteMessage; the entrypoint
-# writes them straight out as RECORD lines (fast_output.py), without a message object per record.
-RecordItem = tuple[str, Record, int]
+# A record as read: (stream, data, emitted_at), and an attachment's file reference with file
+# transfer. read() makes each an AirbyteMessage; the entrypoint writes them straight out as RECORD
+# lines (fast_output.py), without a message object per record.
+RecordItem = tuple[str, Record, int] | tuple[str, Record, int, AirbyteRecordMessageFileReference]
 
 
 def is_export_config(config: Mapping[str, Any]) -> bool:
@@ -89,8 +91,11 @@ class ExportSource(Source):
         return connector_spec()  # the one spec of both modes, as `spec` prints it
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Every input exists, opens, and each of its CSVs has a Tracker header."""
+        """Every input exists, opens, and each of its CSVs has a Tracker header; files can be staged."""
         try:
+            stager = Stager.of(config)
+            if stager is not None:
+                stager.check()
             with export_members(list(config["export_files"]), _url_allowed) as resolved:
                 if resolved.problems:
                     raise resolved.problems[0]
@@ -103,6 +108,8 @@ class ExportSource(Source):
                         "export_files names no CSV or .xlsx file: give a ZIP, a CSV, an .xlsx re-save "
                         "of one, or a folder holding one"
                     )
+        except StagingError as error:
+            return _failed(error.traced().message or str(error))
         except ExportError as error:
             return _failed(f"Export file {error}")
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
@@ -117,6 +124,8 @@ class ExportSource(Source):
                     supported_sync_modes=[SyncMode.full_refresh],
                     source_defined_primary_key=[[key] for key in primary_key(name)],
                     is_resumable=False,
+                    # As the CDK marks a file-based stream that transfers files.
+                    is_file_based=True if name == "attachments" and uses_file_transfer(config) else None,
                 )
                 for name in EXPORT_STREAMS
             ]
@@ -131,11 +140,14 @@ class ExportSource(Source):
     ) -> Iterator[AirbyteMessage]:
         for item in self.read_items(logger, config, catalog, state):
             if type(item) is tuple:
-                stream, data, emitted_at = item
-                yield AirbyteMessage(
-                    type=Type.RECORD,
-                    record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at),
+                stream, data, emitted_at, *file_reference = item
+                record = AirbyteRecordMessage(
+                    stream=stream,
+                    data=data,
+                    emitted_at=emitted_at,
+                    file_reference=file_reference[0] if file_reference else None,
                 )
+                yield AirbyteMessage(type=Type.RECORD, record=record)
             else:
                 yield item  # type: ignore[misc]
 
@@ -153,7 +165,7 @@ class ExportSource(Source):
                 yield _log(
                     Level.WARN, f"Stream {configured.stream.name} cannot be read from exports: skipped"
                 )
-        sync = _Sync({stream.name for stream in streams}, BadRows(config))
+        sync = _Sync({stream.name for stream in streams}, BadRows(config), Stager.of(config))
         for stream in streams:
             yield status_message(stream, AirbyteStreamStatus.STARTED)
         problems: list[ExportError] = []
@@ -166,6 +178,8 @@ class ExportSource(Source):
                     yield from sync.member(member)
                 except ExportError as problem:
                     problems.append(problem)
+                    if isinstance(problem, StagingError):
+                        break  # a full disk or unwritable folder fails every file alike
         yield from sync.aggregates()
         skipped = sync.bad_rows.summary()
         if skipped:
@@ -190,9 +204,10 @@ class ExportSource(Source):
 class _Sync:
     """The state of one read: selected streams, projects seen, aggregates, streams running."""
 
-    def __init__(self, selected: set[str], bad_rows: BadRows) -> None:
+    def __init__(self, selected: set[str], bad_rows: BadRows, stager: Stager | None = None) -> None:
         self.selected = selected
         self.bad_rows = bad_rows
+        self.stager = stager  # None: attachments as records only
         self.running: set[str] = set()
         self.projects: dict[int, ProjectName] = {}
         self.aggregates_by_project: dict[int, ProjectAggregates] = {}
@@ -204,17 +219,26 @@ class _Sync:
             self.projects[identifier] = name
         return identifier
 
-    def message(self, stream: str, data: Record, emitted_at: int) -> Iterator[AirbyteMessage | RecordItem]:
+    def message(
+        self,
+        stream: str,
+        data: Record,
+        emitted_at: int,
+        file_reference: AirbyteRecordMessageFileReference | None = None,
+    ) -> Iterator[AirbyteMessage | RecordItem]:
         if stream not in self.running:
             self.running.add(stream)
             yield _running(stream)
-        yield stream, data, emitted_at
+        if file_reference is None:
+            yield stream, data, emitted_at
+        else:
+            yield stream, data, emitted_at, file_reference
 
     def member(self, member: ExportMember) -> Iterator[AirbyteMessage | RecordItem]:
         project = self._project(member.project)
         if member.story_id is not None:
             if "attachments" in self.selected:
-                yield from self.message("attachments", _attachment(member, project), _now())
+                yield from self.message("attachments", *_attachment(member, project, self.stager))
             return
         with open_csv(member) as opened:
             layout, reader = opened.layout, opened.reader
@@ -283,22 +307,26 @@ class _Sync:
                 yield from self.message("projects", record, now)
 
 
-def _attachment(member: ExportMember, project: int) -> Record:
-    digest = hashlib.sha256()
-    size = 0
-    with reading(member), member.open() as binary:
-        while chunk := binary.read(CHUNK):
-            size += len(chunk)
-            digest.update(chunk)
-    return {
+def _attachment(
+    member: ExportMember, project: int, stager: Stager | None
+) -> tuple[Record, int, AirbyteRecordMessageFileReference | None]:
+    """The attachment's record, and with file transfer the reference of its staged copy."""
+    file_reference = None
+    if stager is None:
+        size, sha256 = streamed_digest(member)
+    else:
+        staged = stager.stage(member)
+        size, sha256, file_reference = staged.size, staged.sha256, staged.file_reference
+    record: Record = {
         "story_id": member.story_id,
         "project_id": project,
         "path": member.path,
         # `<story id>/<name>` (inputs._attachment_path); pathlib would intern every name.
         "file_name": member.path.rpartition("/")[2],
         "size": size,
-        "sha256": digest.hexdigest(),
+        "sha256": sha256,
     }
+    return record, _now(), file_reference
 
 
 def _url_allowed(url: str) -> bool:
