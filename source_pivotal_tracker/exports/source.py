@@ -1,8 +1,9 @@
 """The connector in export mode: spec, check, discover and read over Tracker's export files.
 
-A read goes through the inputs once, in order, and each stories CSV once for every selected
-stream: its records interleave, as the protocol allows. Labels, iterations and projects, which
-add up over many rows, come at the end. A file that cannot be read is reported by name (and
+A read first plans (merge.py): which export each file belongs to, which exports hold one project.
+It then goes project by project, newest export first, through each stories CSV once for every
+selected stream: its records interleave, as the protocol allows. Labels, iterations and projects,
+which add up over many rows, come at the end. A file that cannot be read is reported by name (and
 line); the other files are still read, then the sync fails, so nothing is skipped silently.
 """
 
@@ -43,8 +44,9 @@ from ..stream_schemas import stream_schemas
 from .csv_format import HistoryLayout
 from .csv_rows import open_csv, reading
 from .errors import ExportError
-from .ids import ProjectName, project_id
 from .inputs import CHUNK, ExportMember, export_members
+from .merge import PlannedExport, PlannedProject, plan_read
+from .projects import project_rules
 from .records import STORY_STREAMS, HistoryRows, ProjectAggregates, Record, StoryRows
 
 EXPORT_STREAMS = (
@@ -60,8 +62,9 @@ EXPORT_STREAMS = (
     "activity",
     "attachments",
 )
-# The API streams' keys come from the manifest; attachments exist only in exports.
-ATTACHMENTS_PRIMARY_KEY = ["project_id", "path"]
+# The API streams' keys come from the manifest; attachments exist only in exports. Two exports of
+# a project may hold two versions of a story's file under one name: both are kept.
+ATTACHMENTS_PRIMARY_KEY = ["project_id", "path", "sha256"]
 FROM_STORIES_CSV = {*STORY_STREAMS, "labels", "iterations"}
 # A record as read: (stream, data, emitted_at). read() makes each an AirbyteMessage; the entrypoint
 # writes them straight out as RECORD lines (fast_output.py), without a message object per record.
@@ -159,11 +162,18 @@ class ExportSource(Source):
             problems += resolved.problems
             for ignored in resolved.ignored:
                 yield _log(Level.INFO, f"Not part of a Tracker export, left alone: {ignored}")
-            for member in resolved.members:
-                try:
-                    yield from sync.member(member)
-                except ExportError as problem:
-                    problems.append(problem)
+            plan = plan_read(resolved.groups, project_rules(config))
+            problems += plan.problems
+            for project in plan.projects:
+                if len(project.exports) > 1:
+                    exports = ", ".join(export.label for export in project.exports)
+                    yield _log(Level.INFO, f"Project {project.name}: {exports} merged, newest first")
+                for export in project.exports:
+                    for group, index in export.members:
+                        try:
+                            yield from sync.member(resolved.groups[group][index], project, export)
+                        except ExportError as problem:
+                            problems.append(problem)
         yield from sync.aggregates()
         for stream in streams:
             if problems:
@@ -188,15 +198,8 @@ class _Sync:
     def __init__(self, selected: set[str]) -> None:
         self.selected = selected
         self.running: set[str] = set()
-        self.projects: dict[int, ProjectName] = {}
-        self.aggregates_by_project: dict[int, ProjectAggregates] = {}
-
-    def _project(self, name: ProjectName) -> int:
-        identifier = project_id(name.name)
-        known = self.projects.get(identifier)
-        if known is None or (name.exported_at or "") > (known.exported_at or ""):
-            self.projects[identifier] = name
-        return identifier
+        self.projects: list[PlannedProject] = []
+        self.aggregates_by_project: dict[int, tuple[ProjectAggregates, str]] = {}
 
     def message(self, stream: str, data: Record, emitted_at: int) -> Iterator[AirbyteMessage | RecordItem]:
         if stream not in self.running:
@@ -204,24 +207,45 @@ class _Sync:
             yield _running(stream)
         yield stream, data, emitted_at
 
-    def member(self, member: ExportMember) -> Iterator[AirbyteMessage | RecordItem]:
-        project = self._project(member.project)
+    def member(
+        self, member: ExportMember, planned: PlannedProject, export: PlannedExport
+    ) -> Iterator[AirbyteMessage | RecordItem]:
+        """The records of one file of `export`, the project's newest export not yet read."""
+        project = planned.id
+        if not self.projects or self.projects[-1] is not planned:
+            self.projects.append(planned)
         if member.story_id is not None:
             if "attachments" in self.selected:
-                yield from self.message("attachments", _attachment(member, project), _now())
+                record = _attachment(member, project, export.label)
+                if planned.seen is None or planned.seen.first_attachment(
+                    member.story_id, str(record["file_name"]), str(record["sha256"])
+                ):
+                    yield from self.message("attachments", record, _now())
             return
         with open_csv(member) as opened:
             layout, reader = opened.layout, opened.reader
             if isinstance(layout, HistoryLayout):
                 if "activity" in self.selected:
-                    yield from self._history(member, HistoryRows(layout, project), reader)
+                    history = HistoryRows(layout, project, export.label, planned.seen)
+                    yield from self._history(member, history, reader)
                 return
             if not self.selected & FROM_STORIES_CSV:
                 return
             if layout.unknown:
                 yield _log(Level.WARN, f"{member.display}: columns not read: {', '.join(layout.unknown)}")
-            aggregates = self.aggregates_by_project.setdefault(project, ProjectAggregates())
-            rows = StoryRows(layout, project, self.selected, aggregates)
+            # The first stories CSV of a project read is its newest export's: it names the iterations.
+            aggregates, _ = self.aggregates_by_project.setdefault(
+                project, (ProjectAggregates(), export.label)
+            )
+            rows = StoryRows(
+                layout,
+                project,
+                self.selected,
+                aggregates,
+                export.label,
+                seen=planned.seen,
+                iterations=export.gives_iterations,
+            )
             running, running_message = self.running, _running
             before = reader.line_num
             count = 0
@@ -239,7 +263,7 @@ class _Sync:
                             yield running_message(stream)
                         yield stream, data, emitted_at
                 before = reader.line_num
-        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
+        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {planned.name})")
 
     def _history(
         self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
@@ -251,30 +275,32 @@ class _Sync:
                     record = rows.record(row)
                 except ValueError as error:
                     raise ExportError(member.display, str(error), before + 2) from None
-                yield from self.message("activity", record, _now())
+                if record is not None:
+                    yield from self.message("activity", record, _now())
             before = reader.line_num  # type: ignore[attr-defined]
 
     def aggregates(self) -> Iterator[AirbyteMessage | RecordItem]:
         now = _now()
-        for project, aggregates in self.aggregates_by_project.items():
+        for project, (aggregates, newest) in self.aggregates_by_project.items():
             if "labels" in self.selected:
                 for record in aggregates.label_records(project):
                     yield from self.message("labels", record, now)
             if "iterations" in self.selected:
-                for record in aggregates.iteration_records(project):
+                for record in aggregates.iteration_records(project, newest):
                     yield from self.message("iterations", record, now)
         if "projects" in self.selected:
-            for identifier, name in self.projects.items():
+            for planned in self.projects:
                 record = {
                     "kind": "project",
-                    "id": identifier,
-                    "name": name.name,
-                    "exported_at": name.exported_at,
+                    "id": planned.id,
+                    "name": planned.name,
+                    "exported_at": planned.exported_at,
+                    "export_file": planned.exports[0].label,
                 }
                 yield from self.message("projects", record, now)
 
 
-def _attachment(member: ExportMember, project: int) -> Record:
+def _attachment(member: ExportMember, project: int, export_file: str) -> Record:
     digest = hashlib.sha256()
     size = 0
     with reading(member), member.open() as binary:
@@ -289,6 +315,7 @@ def _attachment(member: ExportMember, project: int) -> Record:
         "file_name": member.path.rpartition("/")[2],
         "size": size,
         "sha256": digest.hexdigest(),
+        "export_file": export_file,
     }
 
 
