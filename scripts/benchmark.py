@@ -19,6 +19,10 @@ export  ours reading a generated export ZIP of 100,000 stories (with comments, t
         attachments; every stream) vs a plain csv.reader + orjson loop building the same records
         (scripts/bench/plain_export_loop.py), both at 100,000 and 10,000 stories; targets: >= 0.4x
         its records/s, peak RSS <= 200 MB and flat (100,000 stories within +10% of 10,000).
+merge   ours reading three exports of one project of 100,000 stories each, taken 60 days apart
+        (the sandbox's export series: stories changed between them), merged in one read, vs the
+        same three read without merging (one read each, times added); targets: merged <= 2.0x
+        the time, peak RSS <= 250 MB.
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 import tempfile
 import time
@@ -339,9 +344,9 @@ def memory_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
-def export_read(workdir: Path, export: Path) -> list[str]:
-    """Our command reading every stream an export fills, in full refresh."""
-    config = {"export_files": [str(export)]}
+def export_read(workdir: Path, *exports: Path) -> list[str]:
+    """Our command reading every stream exports fill, in full refresh."""
+    config = {"export_files": [str(export) for export in exports]}
     discovered = run_connector("discover", config).only("CATALOG")["catalog"]
     catalog = configured_catalog(discovered, incremental=False)
     return [
@@ -442,11 +447,81 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+def merge_mode(args: argparse.Namespace) -> list[Target]:
+    """A merged read of three exports against the three read one by one (the same files, no merge:
+    each export alone is one project's only export), each a child process measured by measure()."""
+    stories = args.stories or 100_000
+    count = 3
+    print(f"\n== merge: {count} exports of one project of {stories} stories, {args.rounds} rounds")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        written = write_export(
+            workdir / "series", "--projects", "1", "--disabled-projects", "0", "--stories", str(stories),
+            "--export-series", str(count), "--export-days-apart", "60", "--export-every-story",
+        )  # fmt: skip
+        sizes = ", ".join(f"{path.name} {path.stat().st_size / 1e6:.1f} MB" for path in written)
+        print(f"  wrote {sizes} in {time.perf_counter() - started:.1f} s")
+        merged_label = f"merged, {count} exports"
+        contenders = {merged_label: export_read(_folder(workdir, "merged"), *written)}
+        for number, path in enumerate(written, start=1):
+            contenders[f"alone, export {number}"] = export_read(_folder(workdir, f"alone-{number}"), path)
+        runs: dict[str, list[Run]] = {label: [] for label in contenders}
+        for number in range(1, args.rounds + 1):
+            for label, command in contenders.items():
+                run = measure(label, command, None)
+                runs[label].append(run)
+                status = (
+                    "ok"
+                    if run.exit_code == 0 and not run.errors
+                    else f"exit {run.exit_code} {run.errors[:1]}"
+                )
+                print(
+                    f"  round {number}  {label:<22} {run.wall:8.2f} s  {run.total:>8} records  "
+                    f"{run.peak_rss_mb:7.1f} MB  {status}",
+                    flush=True,
+                )
+    merged = Summary(merged_label, runs.pop(merged_label))
+    alone = [Summary(label, found) for label, found in runs.items()]
+    print_table("merge: every stream, full refresh", [merged, *alone])
+    # Medians of each round's sum: the three reads one by one are one contender.
+    separate = statistics.median(sum(s.runs[n].wall for s in alone) for n in range(args.rounds))
+    separate_records = sum(s.last.total for s in alone)
+    ratio = merged.wall / separate if separate else math.inf
+    newest = alone[-1]
+    print(
+        f"\nmerged {merged.wall:.2f} s for {merged.last.total} records; one by one {separate:.2f} s for "
+        f"{separate_records} records (each story once per export): {ratio:.2f}x the time; "
+        f"the newest export alone {newest.wall:.2f} s: merging three costs {merged.wall / newest.wall:.2f}x"
+    )
+    return [
+        ("merge: merged read <= 2.0x the time of the three alone", ratio <= 2.0, f"{ratio:.2f}x"),
+        (
+            "merge: peak RSS <= 250 MB",
+            merged.peak_rss_mb <= 250,
+            f"worst round {merged.peak_rss_mb:.1f} MB (median {merged.median_rss_mb:.1f}); "
+            f"alone: worst {max(s.peak_rss_mb for s in alone):.1f} MB",
+        ),
+        (
+            "merge: every read completed",
+            merged.consistent and all(s.consistent for s in alone),
+            f"{merged.last.total} records merged",
+        ),
+    ]
+
+
+def _folder(workdir: Path, name: str) -> Path:
+    (workdir / name).mkdir()
+    return workdir / name
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "all"])
+    parser.add_argument(
+        "mode", choices=["startup", "peer-small", "peer", "limit", "memory", "export", "merge", "all"]
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--projects", type=int, help="default 20 (startup, peer-small: 3)")
     parser.add_argument(
@@ -464,6 +539,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "limit": limit_mode,
         "memory": memory_mode,
         "export": export_mode,
+        "merge": merge_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

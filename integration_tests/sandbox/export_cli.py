@@ -45,6 +45,11 @@ def build_export_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--export-days-apart", metavar="D", type=int, default=90, help="days between two exports of a series"
     )
+    group.add_argument(
+        "--export-every-story",
+        action="store_true",
+        help="the newest export of a series holds the Done stories too (by default it leaves them out)",
+    )
     return parser
 
 
@@ -66,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     count = namespace["export_series"]
     try:
         series = write_export_series(
-            Store(options), namespace["write_export"], export, count, namespace["export_days_apart"]
+            Store(options),
+            namespace["write_export"],
+            export,
+            count,
+            namespace["export_days_apart"],
+            leave_out_done=not namespace["export_every_story"],
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

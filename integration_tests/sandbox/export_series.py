@@ -28,9 +28,17 @@ CHANGED, CREATED = 5, 2
 
 
 def write_export_series(
-    store: Store, directory: Path, options: ExportOptions, count: int = 2, days_apart: int = 90
+    store: Store,
+    directory: Path,
+    options: ExportOptions,
+    count: int = 2,
+    days_apart: int = 90,
+    leave_out_done: bool = True,
 ) -> list[list[ExportedProject]]:
-    """`count` exports of every project, oldest first, each in `directory/export-<n>/`."""
+    """`count` exports of every project, oldest first, each in `directory/export-<n>/`.
+
+    `leave_out_done=False`: the newest export holds every story too (as for the benchmark).
+    """
     if count < 1:
         raise ValueError("an export series has at least one export")
     if count == 1:
@@ -42,10 +50,15 @@ def write_export_series(
         if number > 1:
             change_stories(store, random.Random(number))
         at = store.now() if newest else oldest + (number - 1) * days_apart * DAY
-        chosen = dataclasses.replace(options, at=at, done_before=oldest if newest else None)
-        written = write_exports(store, directory / f"export-{number}", chosen)
+        done_before = oldest if newest and leave_out_done else None
+        written = write_exports(
+            store,
+            directory / f"export-{number}",
+            dataclasses.replace(options, at=at, done_before=done_before),
+        )
         if not newest:
-            written = [_renamed(exported, index) for index, exported in enumerate(written, start=1)]
+            first = (number - 1) * len(written) + 1  # download names unique across the series
+            written = [_renamed(exported, index) for index, exported in enumerate(written, start=first)]
         series.append(written)
     return series
 
