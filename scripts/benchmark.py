@@ -356,6 +356,24 @@ def export_read(workdir: Path, *exports: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def file_rounds(contenders: dict[str, list[str]], count: int) -> dict[str, list[Run]]:
+    """Commands that read files (no sandbox), each once per round, in turn; every run printed."""
+    runs: dict[str, list[Run]] = {label: [] for label in contenders}
+    for number in range(1, count + 1):
+        for label, command in contenders.items():
+            run = measure(label, command, None)
+            runs[label].append(run)
+            status = (
+                "ok" if run.exit_code == 0 and not run.errors else f"exit {run.exit_code} {run.errors[:1]}"
+            )
+            print(
+                f"  round {number}  {label:<24} {run.wall:8.2f} s  {run.total:>8} records  "
+                f"{run.peak_rss_mb:7.1f} MB  {status}",
+                flush=True,
+            )
+    return runs
+
+
 # Flat: the peak RSS at ten times the stories within this share of the smaller export's.
 EXPORT_FLAT = 0.10
 
@@ -384,21 +402,7 @@ def export_mode(args: argparse.Namespace) -> list[Target]:
             f"ours, {small} stories": export_read(workdir / "ours-small", small_zip),
             f"plain loop, {small}": [*plain_loop, str(small_zip)],
         }
-        runs: dict[str, list[Run]] = {label: [] for label in contenders}
-        for number in range(1, args.rounds + 1):
-            for label, command in contenders.items():
-                run = measure(label, command, None)
-                runs[label].append(run)
-                status = (
-                    "ok"
-                    if run.exit_code == 0 and not run.errors
-                    else f"exit {run.exit_code} {run.errors[:1]}"
-                )
-                print(
-                    f"  round {number}  {label:<24} {run.wall:8.2f} s  {run.total:>8} records  "
-                    f"{run.peak_rss_mb:7.1f} MB  {status}",
-                    flush=True,
-                )
+        runs = file_rounds(contenders, args.rounds)
     mine, limit, little, little_limit = (Summary(label, found) for label, found in runs.items())
     print_table(
         "export: every stream of one project's export ZIP, full refresh", [mine, limit, little, little_limit]
@@ -466,21 +470,7 @@ def merge_mode(args: argparse.Namespace) -> list[Target]:
         contenders = {merged_label: export_read(_folder(workdir, "merged"), *written)}
         for number, path in enumerate(written, start=1):
             contenders[f"alone, export {number}"] = export_read(_folder(workdir, f"alone-{number}"), path)
-        runs: dict[str, list[Run]] = {label: [] for label in contenders}
-        for number in range(1, args.rounds + 1):
-            for label, command in contenders.items():
-                run = measure(label, command, None)
-                runs[label].append(run)
-                status = (
-                    "ok"
-                    if run.exit_code == 0 and not run.errors
-                    else f"exit {run.exit_code} {run.errors[:1]}"
-                )
-                print(
-                    f"  round {number}  {label:<22} {run.wall:8.2f} s  {run.total:>8} records  "
-                    f"{run.peak_rss_mb:7.1f} MB  {status}",
-                    flush=True,
-                )
+        runs = file_rounds(contenders, args.rounds)
     merged = Summary(merged_label, runs.pop(merged_label))
     alone = [Summary(label, found) for label, found in runs.items()]
     print_table("merge: every stream, full refresh", [merged, *alone])
