@@ -49,7 +49,7 @@ class Identity:
 
     name: ProjectName
     named: bool  # the name follows Tracker's naming (so exports with the same one are one project)
-    label: str  # the records' `export_file`
+    label: str  # the records' `export_file`: the archive's or the main CSV's file name
     names: tuple[str, ...]  # what an export_projects rule's glob is matched against
 
 
@@ -68,13 +68,9 @@ def export_identity(origin: Origin, stories: Sequence[str], others: Sequence[str
     names = [name for name in candidates if name]
     found = next((parsed for parsed in map(export_name, names) if parsed is not None), None)
     main = _file_name(stories[0]) if stories else _file_name(others[0]) if others else ""
-    if origin.archive:
-        label = origin.name
-        fallback = origin.name
-    else:
-        label = f"{origin.name}/{main}" if origin.name and main else main or origin.name
-        fallback = main or origin.name
-    name = found or ProjectName(stem(fallback), None)
+    # The label is the file's own name, never its folder's: a mount point must not change records.
+    label = origin.name if origin.archive else main or origin.name
+    name = found or ProjectName(stem(label), None)
     return Identity(name, found is not None, label, tuple(dict.fromkeys([name.name, *names])))
 
 

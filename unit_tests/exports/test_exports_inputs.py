@@ -120,9 +120,7 @@ def test_an_unzipped_export_folder_reads_like_its_zip(tmp_path: Path) -> None:
 
     assert from_folder.errors == []
     assert from_folder.without_export_file() == from_zip.without_export_file()
-    assert {s["export_file"] for s in from_folder.records["stories"]} == {
-        "web_app_20250324_144303-export/web_app_20250324_1443.csv"
-    }
+    assert {s["export_file"] for s in from_folder.records["stories"]} == {"web_app_20250324_1443.csv"}
     assert any("README.md" in log for log in from_folder.logs)
 
 
@@ -161,7 +159,7 @@ def test_two_exports_of_one_project_share_the_project_and_every_id(tmp_path: Pat
         assert sorted(r["id"] for r in both.records[stream]) == sorted(ids)
     (project,) = both.records["projects"]
     assert project["exported_at"] == "2025-01-01T12:00:00Z"  # the newest export names the project
-    newest = f"{tmp_path.name}/web_app_20250101_1200.csv"
+    newest = "web_app_20250101_1200.csv"
     assert {r["export_file"] for records in both.records.values() for r in records} == {newest}
     (iteration,) = both.records["iterations"]
     assert iteration["story_ids"] == [1, 2]

@@ -118,9 +118,9 @@ def test_a_folder_of_three_projects_csvs_is_three_projects_as_a_folder_a_glob_an
     iterations = {(i["project_id"], i["number"]): i["story_ids"] for i in folder.records["iterations"]}
     assert len(iterations) == 9 and iterations[(project_id("ops"), 2)] == [302]
     assert {r["export_file"] for r in folder.records["stories"]} == {
-        "tracker/web_app.csv",
-        "tracker/mobile.csv",
-        "tracker/ops.csv",
+        "web_app.csv",
+        "mobile.csv",
+        "ops.csv",
     }
     for other in (glob, listed):
         assert {s: _sorted(r) for s, r in other.records.items()} == {
