@@ -58,6 +58,9 @@ class ExportMember:
     story_id: int | None  # the attachment's story; None for a CSV
     size: int | None
     opener: Callable[[], BinaryIO]
+    # A ZIP member's CRC-32 from the archive's directory: a merged read knows a file it has already
+    # read (story, name, size, CRC) without reading it again (merge.py).
+    crc32: int | None = None
 
     def open(self, check_nul: bool = False) -> BinaryIO:
         """A fresh binary stream; for CSVs, a NUL byte fails with the line it is on."""
@@ -328,6 +331,7 @@ class ArchiveMembers(Sequence[ExportMember]):
             origin=self._origin,
             story_id=story_id,
             size=info.file_size,
+            crc32=info.CRC,
             opener=_member_opener(self._archive, info, f"{self._display}!{name}"),
         )
 

@@ -40,6 +40,9 @@ class Seen:
     epics: set[int] = field(default_factory=set)
     history: set[str] = field(default_factory=set)
     attachments: set[tuple[int | None, str, str]] = field(default_factory=set)
+    # (story, file name, size, CRC-32) of the ZIP members read: the same file in an older ZIP is
+    # known from the archive's directory, not hashed again (a CRC and size match by chance: ~2**-32).
+    zipped: set[tuple[int | None, str, int, int]] = field(default_factory=set)
 
     def first(self, is_epic: bool, identifier: int) -> bool:
         held = self.epics if is_epic else self.stories
@@ -54,8 +57,17 @@ class Seen:
         self.history.add(version)
         return True
 
-    def first_attachment(self, story_id: int | None, file_name: str, sha256: str) -> bool:
-        key = (story_id, file_name, sha256)
+    def known_attachment(self, member: ExportMember) -> bool:
+        """Whether a ZIP member is a file already read, by its story, name, size and CRC-32."""
+        crc, size = member.crc32, member.size
+        return (
+            crc is not None and size is not None and (member.story_id, member.path, size, crc) in self.zipped
+        )
+
+    def first_attachment(self, member: ExportMember, sha256: str) -> bool:
+        if member.crc32 is not None and member.size is not None:
+            self.zipped.add((member.story_id, member.path, member.size, member.crc32))
+        key = (member.story_id, member.path.rpartition("/")[2], sha256)
         if key in self.attachments:
             return False
         self.attachments.add(key)

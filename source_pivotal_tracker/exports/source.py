@@ -215,11 +215,10 @@ class _Sync:
         if not self.projects or self.projects[-1] is not planned:
             self.projects.append(planned)
         if member.story_id is not None:
-            if "attachments" in self.selected:
+            seen = planned.seen
+            if "attachments" in self.selected and not (seen and seen.known_attachment(member)):
                 record = _attachment(member, project, export.label)
-                if planned.seen is None or planned.seen.first_attachment(
-                    member.story_id, str(record["file_name"]), str(record["sha256"])
-                ):
+                if seen is None or seen.first_attachment(member, str(record["sha256"])):
                     yield from self.message("attachments", record, _now())
             return
         with open_csv(member) as opened:

@@ -4,6 +4,7 @@ the newest export that holds it; what only an older export holds still read."""
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
@@ -165,3 +166,23 @@ def test_one_export_read_alone_is_read_as_before(tmp_path: Path) -> None:
     result = read_export([str(archive)], ("stories",))
 
     assert [s["id"] for s in result.records["stories"]] == [1, 1]
+
+
+def test_a_file_an_older_zip_holds_again_is_known_by_its_crc_and_not_read_again(tmp_path: Path) -> None:
+    content = b"screenshot bytes " * 100
+    newer = export_zip(tmp_path / NEW, stories_csv("D", [story(1)]), attachments={"1/shot.png": content})
+    older = tmp_path / OLD
+    with zipfile.ZipFile(older, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("stories.csv", stories_csv("D", [story(1)]))
+        archive.writestr("1/shot.png", content)
+    # Damage the older copy's bytes (its directory still declares the CRC of the good ones): read
+    # again, it would fail its CRC check.
+    data = older.read_bytes()
+    at = data.index(content)
+    older.write_bytes(data[:at] + b"X" + data[at + 1 :])
+
+    result = read_export([str(older), str(newer)], ("attachments",))
+
+    assert result.errors == []
+    (only,) = result.records["attachments"]
+    assert only["sha256"] == hashlib.sha256(content).hexdigest() and only["export_file"] == NEW
