@@ -81,6 +81,7 @@ class PlannedExport:
     stories: list[MemberRef] = field(default_factory=list)
     facts: ExportFacts | None = None
     gives_iterations: bool = False  # the newest export of its project that has stories
+    covered: list[MemberRef] = field(default_factory=list)  # stories CSVs newer exports hold whole
 
     @property
     def label(self) -> str:
@@ -128,8 +129,31 @@ def plan_read(groups: Sequence[Members], rules: Sequence[ProjectRule]) -> ReadPl
         with_stories = next((export for export in ordered if export.stories), None)
         if with_stories is not None:
             with_stories.gives_iterations = True
+        if len(ordered) > 1:
+            _leave_out_covered(ordered)
         projects.append(PlannedProject(plan.id, plan.name, ordered, Seen() if len(ordered) > 1 else None))
     return ReadPlan(projects, problems)
+
+
+def _leave_out_covered(newest_first: list[PlannedExport]) -> None:
+    """An older export's stories CSVs are not read again when newer exports hold every story and
+    epic of them (and every row of them gave its id): each of their rows would be skipped."""
+    stories: set[int] = set()
+    epics: set[int] = set()
+    for export in newest_first:
+        facts = export.facts
+        if facts is None:
+            continue
+        if (
+            export.stories
+            and facts.complete
+            and stories.issuperset(facts.story_ids)
+            and epics.issuperset(facts.epic_ids)
+        ):
+            export.covered, export.stories = export.stories, []
+            export.members = [ref for ref in export.members if ref not in export.covered]
+        stories.update(facts.story_ids)
+        epics.update(facts.epic_ids)
 
 
 def _named_facts(export: PlannedExport) -> ExportFacts:
@@ -231,15 +255,17 @@ def _scan(export: PlannedExport, groups: Sequence[Members]) -> ExportFacts:
     epics: array[int] = array("q")
     newest = ""
     dated = export.identity.name.exported_at is None
+    complete = True
     for group, index in export.stories:
         member = groups[group][index]
         try:
             with open_csv(member) as opened:
                 layout = opened.layout
                 assert isinstance(layout, StoriesLayout)
-                newest = max(newest, _scan_rows(layout, opened.reader, stories, epics, dated))
+                found, whole = _scan_rows(layout, opened.reader, stories, epics, dated)
+                newest, complete = max(newest, found), complete and whole
         except (ExportError, ValueError):
-            continue
+            complete = False
     for group, index in export.members:
         story_id = groups[group][index].story_id
         if story_id is not None and story_id <= MAX_ID:
@@ -249,6 +275,7 @@ def _scan(export: PlannedExport, groups: Sequence[Members]) -> ExportFacts:
         export.identity.name.exported_at or newest,
         array("q", sorted(stories)),
         array("q", sorted(epics)),
+        complete,
     )
 
 
@@ -258,16 +285,21 @@ def _scan_rows(
     stories: array[int],
     epics: array[int],
     dated: bool,
-) -> str:
+) -> tuple[str, bool]:
+    """(the newest date, whether every row gave its id: a row the read would report spoils it)."""
     width = layout.width
     column = {key: layout.fixed.get(key, width) for key in ("id", "type", "url", "created_at", "accepted_at")}
     ident, kind, url = column["id"], column["type"], column["url"]
     dates = (column["created_at"], column["accepted_at"]) if dated else ()
     newest = ""
+    complete = True
     for row in reader:
+        if len(row) > width and any(row[width:]):
+            complete = False
         row.extend([""] * (width + 1 - len(row)))
         cell = row[ident].strip()
         if not (cell.isascii() and cell.isdigit()) or int(cell) > MAX_ID:
+            complete = complete and not any(row)
             continue
         story_type = row[kind].strip().lower()
         is_epic = story_type == "epic" or (not story_type and EPIC_URL_PATH in row[url])
@@ -275,7 +307,7 @@ def _scan_rows(
         for index in dates:
             with suppress(ValueError):  # an unreadable date: the read reports its row
                 newest = max(newest, parse_date(row[index]) or "")
-    return newest
+    return newest, complete
 
 
 def holds(ids: Sequence[int], identifier: int) -> bool:

@@ -118,6 +118,7 @@ class ExportFacts:
     age: str = ""
     story_ids: Sequence[int] = ()  # sorted
     epic_ids: Sequence[int] = ()
+    complete: bool = False  # every row of its stories CSVs gave its id
 
 
 @dataclass

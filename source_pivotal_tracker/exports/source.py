@@ -169,6 +169,11 @@ class ExportSource(Source):
                     exports = ", ".join(export.label for export in project.exports)
                     yield _log(Level.INFO, f"Project {project.name}: {exports} merged, newest first")
                 for export in project.exports:
+                    for group, index in export.covered:
+                        shown = resolved.groups[group][index].display
+                        yield _log(
+                            Level.INFO, f"{shown}: every story of it is in a newer export, not read again"
+                        )
                     for group, index in export.members:
                         try:
                             yield from sync.member(resolved.groups[group][index], project, export)

@@ -7,7 +7,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
+from unit_tests.exports.builder import export_zip, header_and_rows, history_csv, stories_csv, story, write_csv
 from unit_tests.exports.reading import ExportRead, read_export
 
 OLD, NEW = "web_app_20240101_120000-export.zip", "web_app_20250101_120000-export.zip"
@@ -186,3 +186,34 @@ def test_a_file_an_older_zip_holds_again_is_known_by_its_crc_and_not_read_again(
     assert result.errors == []
     (only,) = result.records["attachments"]
     assert only["sha256"] == hashlib.sha256(content).hexdigest() and only["export_file"] == NEW
+
+
+def test_an_older_export_whose_every_story_a_newer_one_holds_is_not_read_again(tmp_path: Path) -> None:
+    old = export_zip(tmp_path / OLD, stories_csv("E", [story(1, name="Old"), story(2)]), _history(10))
+    new = export_zip(
+        tmp_path / NEW, stories_csv("E", [story(1, name="New"), story(2), story(3)]), _history(11)
+    )
+
+    result = read_export([str(old), str(new)])
+
+    assert result.errors == []
+    assert sorted((s["id"], s["export_file"]) for s in result.records["stories"]) == [
+        (1, NEW),
+        (2, NEW),
+        (3, NEW),
+    ]
+    assert [log for log in result.logs if "not read again" in log] == [
+        f"{old}!stories.csv: every story of it is in a newer export, not read again"
+    ]
+    assert sorted(a["project_version"] for a in result.records["activity"]) == [10, 11]  # its history is
+
+
+def test_an_older_export_with_a_row_the_read_reports_is_read_whole(tmp_path: Path) -> None:
+    header, rows = header_and_rows("D", [story(1), story(2)])
+    rows[1][0] = "2x"  # an Id that is not an integer
+    old = export_zip(tmp_path / OLD, write_csv(header, rows))
+    new = export_zip(tmp_path / NEW, stories_csv("D", [story(1), story(2)]))
+
+    result = read_export([str(old), str(new)], ("stories",))
+
+    assert len(result.errors) == 2 and "line 3: Id '2x' is not an integer" in result.errors[0]
