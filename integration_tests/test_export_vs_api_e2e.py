@@ -101,8 +101,14 @@ def blocker_cell(description: str) -> str:
     return words[0] if words else description
 
 
-def compare(world: World, export: ConnectorRun, carries: set[str]) -> dict[str, int]:
-    """Every fact both reads carry, project by project and story by story; returns what was compared."""
+def compare(
+    world: World, export: ConnectorRun, carries: set[str], iterations_of: set[int] | None = None
+) -> dict[str, int]:
+    """Every fact both reads carry, project by project and story by story; returns what was compared.
+
+    `iterations_of`: the stories whose iterations the export knows (a merged read's come from its
+    newest export); by default every story's.
+    """
     api, exp = world.api.records, export.records
     compared: dict[str, int] = defaultdict(int)
     people = {m["person"]["id"]: m["person"]["name"] for m in api["project_memberships"]}
@@ -171,7 +177,7 @@ def compare(world: World, export: ConnectorRun, carries: set[str]) -> dict[str, 
                     compared["blockers pointing at stories"] += pointer is not None
                 compared["blockers"] += len(blockers)
             compared["stories"] += 1
-        compare_project_streams(api, exp, project, mine, offset, carries, compared)
+        compare_project_streams(api, exp, project, mine, offset, carries, compared, iterations_of)
     return compared
 
 
@@ -183,6 +189,7 @@ def compare_project_streams(
     offset: timedelta,
     carries: set[str],
     compared: dict[str, int],
+    iterations_of: set[int] | None = None,
 ) -> None:
     pid, eid = project["id"], mine["id"]
     releases = {r["id"] for r in api["releases"] if r["project_id"] == pid}
@@ -204,7 +211,15 @@ def compare_project_streams(
         used |= {e["label"]["name"] for e in api["epics"] if e["project_id"] == pid}
     exported_labels = {lab["name"] for lab in exp["labels"] if lab["project_id"] == eid}
     assert exported_labels == used <= {lab["name"] for lab in api["labels"] if lab["project_id"] == pid}
-    iterations = {it["number"]: it for it in api["iterations"] if it["project_id"] == pid and it["story_ids"]}
+    iterations = {
+        it["number"]: {
+            **it,
+            "story_ids": [s for s in it["story_ids"] if iterations_of is None or s in iterations_of],
+        }
+        for it in api["iterations"]
+        if it["project_id"] == pid
+    }
+    iterations = {number: it for number, it in iterations.items() if it["story_ids"]}
     theirs_it = {it["number"]: it for it in exp["iterations"] if it["project_id"] == eid}
     assert theirs_it.keys() == iterations.keys()
     for number, iteration in iterations.items():

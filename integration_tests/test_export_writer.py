@@ -318,3 +318,37 @@ def test_cli_writes_exports_and_names_them(tmp_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert refused.returncode == 2 and "--export-family" in refused.stderr
+
+
+def test_cli_writes_an_export_series_changed_between_exports(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "integration_tests.sandbox", "--write-export", str(tmp_path),
+         "--projects", "1", "--disabled-projects", "0", "--stories", "60", "--export-series", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    older, newer = (Path(entry["path"]) for entry in orjson.loads(done.stdout)["exports"])
+    # The older ZIP is renamed (no project, no time); the CSV inside keeps Tracker's name.
+    assert older == tmp_path / "export-1" / "download (1).zip"
+    assert re.fullmatch(r"storefront_rewrite_\d{8}_\d{6}-export\.zip", newer.name)
+    older_stamp = _zip_csv_names(older)[0].rsplit("_", 2)[1]
+    newer_stamp = newer.name.rsplit("_", 2)[1]
+    assert older_stamp < newer_stamp  # 90 days earlier
+    old_rows, new_rows = (_story_rows(path) for path in (older, newer))
+    revised = [row["Title"] for row in new_rows.values() if row["Title"].endswith("(revised)")]
+    assert revised and not any(row["Title"].endswith("(revised)") for row in old_rows.values())
+    assert {i for i, row in new_rows.items() if row["Title"].startswith("Created after")} - old_rows.keys()
+    # The newest export leaves out the Done stories the oldest holds.
+    assert {i for i, row in old_rows.items() if row["Current State"] == "accepted"} - new_rows.keys()
+
+
+def _zip_csv_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return sorted(name for name in archive.namelist() if name.endswith(".csv") and "/" not in name)
+
+
+def _story_rows(path: Path) -> dict[str, dict[str, str]]:
+    with zipfile.ZipFile(path) as archive:
+        stories = next(name for name in _zip_csv_names(path) if not name.endswith("_history.csv"))
+        text = archive.read(stories).decode()
+    return {row["Id"]: row for row in csv.DictReader(io.StringIO(text)) if row["Type"] != "epic"}

@@ -1,7 +1,8 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
-    .venv/bin/python scripts/benchmark.py startup|peer-small|peer|limit|memory|export|check|xlsx|all
-        [--rounds N] [--projects N] [--stories N] [--latency-ms X] [--workers N] [--deadline S]
+    .venv/bin/python scripts/benchmark.py MODE [--rounds N] [--projects N] [--stories N]
+        MODE: startup|peer-small|peer|limit|memory|export|check|xlsx|files|merge|all
+        [--latency-ms X] [--workers N] [--deadline S]
 
 startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
         CDK 7 manifest (scripts/one_stream_manifest.yaml) under source-declarative-manifest,
@@ -33,6 +34,10 @@ files   file transfer (delivery_method use_file_transfer) of an export ZIP with 
         peak RSS <= 200 MB, every file copied. Needs `unzip` (apt-get install -y unzip) and
         about 3x the attachments' size free under the temporary folder (TMPDIR); it is all
         deleted when the mode ends.
+merge   ours reading three exports of one project of 100,000 stories each, taken 60 days apart
+        (the sandbox's export series: stories changed between them), merged in one read, vs the
+        same three read without merging (one read each, times added); targets: merged <= 2.0x
+        the time, peak RSS <= 250 MB.
 
 Contenders alternate within each round on the same sandbox data; times are medians over rounds.
 """
@@ -358,9 +363,9 @@ def memory_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
-def export_read(workdir: Path, export: Path) -> list[str]:
-    """Our command reading every stream an export fills, in full refresh."""
-    config = {"export_files": [str(export)]}
+def export_read(workdir: Path, *exports: Path) -> list[str]:
+    """Our command reading every stream exports fill, in full refresh."""
+    config = {"export_files": [str(export) for export in exports]}
     discovered = run_connector("discover", config).only("CATALOG")["catalog"]
     catalog = configured_catalog(discovered, incremental=False)
     return [
@@ -371,7 +376,7 @@ def export_read(workdir: Path, export: Path) -> list[str]:
 
 
 def file_rounds(contenders: dict[str, list[str]], count: int) -> dict[str, list[Run]]:
-    """Contenders that read files (no sandbox), each once per round, in turn."""
+    """Commands that read files (no sandbox), each once per round, in turn; every run printed."""
     runs: dict[str, list[Run]] = {label: [] for label in contenders}
     for number in range(1, count + 1):
         for label, command in contenders.items():
@@ -549,6 +554,55 @@ def xlsx_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+def merge_mode(args: argparse.Namespace) -> list[Target]:
+    """A merged read of three exports against the three read one by one (the same files, no merge:
+    each export alone is one project's only export), each a child process measured by measure()."""
+    stories = args.stories or 100_000
+    count = 3
+    print(f"\n== merge: {count} exports of one project of {stories} stories, {args.rounds} rounds")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        written = write_export(
+            workdir / "series", "--projects", "1", "--disabled-projects", "0", "--stories", str(stories),
+            "--export-series", str(count), "--export-days-apart", "60", "--export-every-story",
+        )  # fmt: skip
+        sizes = ", ".join(f"{path.name} {path.stat().st_size / 1e6:.1f} MB" for path in written)
+        print(f"  wrote {sizes} in {time.perf_counter() - started:.1f} s")
+        merged_label = f"merged, {count} exports"
+        contenders = {merged_label: export_read(_folder(workdir, "merged"), *written)}
+        for number, path in enumerate(written, start=1):
+            contenders[f"alone, export {number}"] = export_read(_folder(workdir, f"alone-{number}"), path)
+        runs = file_rounds(contenders, args.rounds)
+    merged = Summary(merged_label, runs.pop(merged_label))
+    alone = [Summary(label, found) for label, found in runs.items()]
+    print_table("merge: every stream, full refresh", [merged, *alone])
+    # Medians of each round's sum: the three reads one by one are one contender.
+    separate = statistics.median(sum(s.runs[n].wall for s in alone) for n in range(args.rounds))
+    separate_records = sum(s.last.total for s in alone)
+    ratio = merged.wall / separate if separate else math.inf
+    newest = alone[-1]
+    print(
+        f"\nmerged {merged.wall:.2f} s for {merged.last.total} records; one by one {separate:.2f} s for "
+        f"{separate_records} records (each story once per export): {ratio:.2f}x the time; "
+        f"the newest export alone {newest.wall:.2f} s: merging three costs {merged.wall / newest.wall:.2f}x"
+    )
+    return [
+        ("merge: merged read <= 2.0x the time of the three alone", ratio <= 2.0, f"{ratio:.2f}x"),
+        (
+            "merge: peak RSS <= 250 MB",
+            merged.peak_rss_mb <= 250,
+            f"worst round {merged.peak_rss_mb:.1f} MB (median {merged.median_rss_mb:.1f}); "
+            f"alone: worst {max(s.peak_rss_mb for s in alone):.1f} MB",
+        ),
+        (
+            "merge: every read completed",
+            merged.consistent and all(s.consistent for s in alone),
+            f"{merged.last.total} records merged",
+        ),
+    ]
+
+
 MB = 1024 * 1024
 
 
@@ -643,6 +697,11 @@ def files_mode(args: argparse.Namespace) -> list[Target]:
     ]
 
 
+def _folder(workdir: Path, name: str) -> Path:
+    (workdir / name).mkdir()
+    return workdir / name
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -651,7 +710,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "mode",
         choices=[
             *("startup", "peer-small", "peer", "limit", "memory"),
-            *("export", "check", "xlsx", "files", "all"),
+            *("export", "check", "xlsx", "files", "merge", "all"),
         ],
     )
     parser.add_argument("--rounds", type=int, default=3)
@@ -678,6 +737,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "check": check_mode,
         "xlsx": xlsx_mode,
         "files": files_mode,
+        "merge": merge_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

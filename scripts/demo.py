@@ -4,8 +4,9 @@ Starts the sandbox, then runs spec, check, discover and read of every stream thr
 `source-pivotal-tracker` command, writes each stream's records to demo-output/<stream>.jsonl and
 prints what it read. Then the other way in: the sandbox writes the same world as Tracker's project
 export ZIPs (demo-output/export/), and the command reads them with `{"export_files": [...]}`;
-last, it reads their attachments with file transfer, copying each file to demo-output/staging/
-as the platform's staging folder would receive it.
+then it reads their attachments with file transfer, copying each file to demo-output/staging/
+as the platform's staging folder would receive it. Last, two exports of one project taken 90 days
+apart (demo-output/merged/) are read as one.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def read_exports() -> int:
     if status["status"] != "SUCCEEDED" or read.exit_code != 0 or empty:
         print(f"demo failed (exports): exit code {read.exit_code}, empty streams: {empty}")
         return 1
-    return transfer_files(config)
+    return transfer_files(config) or read_merged_exports()
 
 
 def transfer_files(config: dict[str, Any]) -> int:
@@ -142,6 +143,36 @@ def transfer_files(config: dict[str, Any]) -> int:
     if read.exit_code != 0 or not records or differing:
         print(f"demo failed (file transfer): exit code {read.exit_code}, {len(records)} files")
         print(f"differing from their records: {differing}")
+        return 1
+    return 0
+
+
+def read_merged_exports() -> int:
+    """Two exports of one project, stories changed between them, read as one snapshot."""
+    folder = OUTPUT / "merged"
+    shutil.rmtree(folder, ignore_errors=True)
+    written = write_export(
+        folder, "--projects", "1", "--disabled-projects", "0", "--stories", "300", "--export-series", "2"
+    )
+    config = {"export_files": [str(path) for path in written]}
+    discovered = run_connector("discover", config).only("CATALOG")["catalog"]
+    read = run_connector("read", config, configured_catalog(discovered, incremental=False))
+    names = ", ".join(path.name for path in written)
+    print(f"\nmerged    two exports of one project ({names}), read as one: exit code {read.exit_code}")
+    print(f"{'stream':<20} {'records':>8}  from the newest export / an older one")
+    for name in ("projects", "stories", "comments", "activity", "attachments"):
+        records = read.records.get(name, [])
+        newest = sum(1 for r in records if r.get("export_file") == written[-1].name)
+        print(f"{name:<20} {len(records):>8}  {newest} / {len(records) - newest}")
+    for error in read.errors:
+        print(f"error: {error['message']}")
+    stories = read.records.get("stories", [])
+    if (
+        read.exit_code != 0
+        or len(read.records.get("projects", [])) != 1
+        or len({s["id"] for s in stories}) != len(stories)
+    ):
+        print("demo failed (merged exports): not one project, or a story twice")
         return 1
     return 0
 

@@ -44,6 +44,8 @@ def _source_problem(config: Mapping[str, Any], spec: Mapping[str, Any]) -> str |
             "Set exactly one of the config fields 'credentials' (to read the Tracker API) "
             "and 'export_files' (to read Tracker export files)."
         )
+    if config.get("export_projects") and config.get("export_files") is None:
+        return "The config field 'export_projects' applies to export files only: set 'export_files' with it."
     for index, entry in enumerate(config.get("export_files") or ()):
         if URL_SCHEME.match(entry) and not url_follows_https_rule(entry, spec):
             return f"The config field 'export_files.{index}' {HTTPS_RULE}."
@@ -98,12 +100,20 @@ def _rule(error: ValidationError) -> str:
         return f"must be one of {list(expected) if isinstance(expected, list) else [expected]}"
     if rule == "uniqueItems":
         return "must not repeat a value"
+    if rule == "additionalProperties":
+        return f"has a field the spec does not know ({', '.join(map(repr, _unknown(error)))})"
     options = expected if rule == "oneOf" and isinstance(expected, list) else []
     key = _discriminator(options)
     if key:
         names = [option["properties"][key].get("const") for option in options]
         return f"must be one of the {DISCRIMINATORS[key]}: {', or '.join(names)}"
     return "does not match the spec"
+
+
+def _unknown(error: ValidationError) -> list[str]:
+    known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    return [str(name) for name in instance if name not in known]
 
 
 def derived_secrets(config: Mapping[str, Any]) -> Iterable[str]:

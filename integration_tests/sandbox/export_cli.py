@@ -1,7 +1,9 @@
 """`python -m integration_tests.sandbox --write-export DIR [export options] [--projects N ...]`.
 
 Generates the same world the sandbox's API would serve with the same options, writes it as
-Tracker export files into DIR, prints one JSON line naming them, and exits.
+Tracker export files into DIR, prints one JSON line naming them, and exits. With
+`--export-series N`, the world is exported N times, changed between exports (export_series.py),
+into DIR/export-1 (oldest) ... DIR/export-N.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 import orjson
 
 from .export_families import FAMILIES
-from .export_writer import LAYOUTS, ExportOptions, write_exports
+from .export_series import write_export_series
+from .export_writer import LAYOUTS, ExportOptions
 from .options import SandboxOptions, build_parser
 from .store import Store
 
@@ -42,6 +45,17 @@ def build_export_parser() -> argparse.ArgumentParser:
     rows = group.add_mutually_exclusive_group()
     rows.add_argument("--padded", dest="padded", action="store_true", default=None, help="pad every row")
     rows.add_argument("--ragged", dest="padded", action="store_false", help="end rows at their last value")
+    group.add_argument(
+        "--export-series", metavar="N", type=int, default=1, help="export the world N times, changed between"
+    )
+    group.add_argument(
+        "--export-days-apart", metavar="D", type=int, default=90, help="days between two exports of a series"
+    )
+    group.add_argument(
+        "--export-every-story",
+        action="store_true",
+        help="the newest export of a series holds the Done stories too (by default it leaves them out)",
+    )
     return parser
 
 
@@ -61,7 +75,23 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    written = write_exports(Store(options), namespace["write_export"], export)
-    files = [{"project": e.project_name, "path": str(e.path)} for e in written]
+    count = namespace["export_series"]
+    try:
+        series = write_export_series(
+            Store(options),
+            namespace["write_export"],
+            export,
+            count,
+            namespace["export_days_apart"],
+            leave_out_done=not namespace["export_every_story"],
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    files = [
+        {"project": e.project_name, "path": str(e.path), **({"export": number} if count > 1 else {})}
+        for number, written in enumerate(series, start=1)
+        for e in written
+    ]
     sys.stdout.write(orjson.dumps({"exports": files}).decode() + "\n")
     return 0

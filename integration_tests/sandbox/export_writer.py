@@ -15,7 +15,9 @@ Choices no real export shows (say so when comparing):
   activity, as the API's activity has it: ID = its `project_version` (what makes its guid),
   Type = its `kind`, Message, Performed By = `performed_by.name`, Occurred At as ISO 8601 UTC
   (`2025-03-24T14:43:03Z`);
-- the export time is the world's `t0`.
+- the export time is the world's `t0`, unless `ExportOptions.at` says when (export_series.py
+  writes the same world several times): an export then holds the stories and epics created by
+  then, and the 6 months of history before then.
 
 The writer only reads the store: nothing in the store or the API imports it.
 """
@@ -65,6 +67,10 @@ class ExportOptions:
     padded: bool | None = None
     # None: tiny attachments; else screenshots of real sizes, up to this many bytes.
     attachment_bytes: int | None = None
+    # When the export was made (epoch seconds; None: the world's t0).
+    at: int | None = None
+    # Leave out the stories accepted before this time: Done stories an older export holds.
+    done_before: int | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -87,6 +93,8 @@ class ExportedProject:
     stories_csv: str
     history_csv: str | None
     attachments: list[Attachment] = field(default_factory=list)
+    story_ids: list[int] = field(default_factory=list)  # the stories (not epics) it holds
+    exported_at: int = 0  # when it was made (epoch seconds)
 
 
 def file_stem(project_name: str) -> str:
@@ -107,16 +115,20 @@ def _write_project(
     store: Store, project: Project, directory: Path, options: ExportOptions
 ) -> ExportedProject:
     stem = file_stem(project.name)
-    stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime(store.t0))
+    at = store.t0 if options.at is None else options.at
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime(at))
     stories_name = f"{stem}_{stamp[:-2]}.csv"
     history_name = f"{stem}_{stamp[:-2]}_history.csv"
-    stories = [s for s in project.stories if not s.deleted]
+    stories = [s for s in project.stories if not s.deleted and s.created_at <= at and _kept(s, options)]
     files = [a for s in stories for a in export_extras.attachments(s, options.attachment_bytes)]
+    ids = [s.id for s in stories]
     if options.layout == "csv":
         path = directory / stories_name
         with path.open("w", encoding="utf-8", newline="") as out:
             _write_stories(out, store, project, stories, options)
-        return ExportedProject(project.id, project.name, path, stories_name, None)
+        return ExportedProject(
+            project.id, project.name, path, stories_name, None, story_ids=ids, exported_at=at
+        )
     if options.layout == "folder":
         path = directory / f"{stem}_{stamp}-export"
         path.mkdir(exist_ok=True)
@@ -127,7 +139,7 @@ def _write_project(
         for attachment in files:
             (path / str(attachment.story_id)).mkdir(exist_ok=True)
             (path / attachment.path).write_bytes(attachment.content)
-        return ExportedProject(project.id, project.name, path, stories_name, history_name, files)
+        return ExportedProject(project.id, project.name, path, stories_name, history_name, files, ids, at)
     path = directory / f"{stem}_{stamp}-export.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, write in (
@@ -138,7 +150,12 @@ def _write_project(
                 write(out)
         for attachment in files:
             archive.writestr(attachment.path, attachment.content)
-    return ExportedProject(project.id, project.name, path, stories_name, history_name, files)
+    return ExportedProject(project.id, project.name, path, stories_name, history_name, files, ids, at)
+
+
+def _kept(story: Story, options: ExportOptions) -> bool:
+    done_before = options.done_before
+    return done_before is None or story.accepted_at is None or story.accepted_at >= done_before
 
 
 # ----------------------------------------------------------------------------- stories CSV
@@ -150,7 +167,8 @@ def _write_stories(
     family = FAMILIES[options.family]
     offset = project.time_zone[2]
     iteration_of = {s.id: it for it in store.iterations(project) for s in it.stories}
-    epics = project.epics if family.has_epics else []
+    at = store.t0 if options.at is None else options.at
+    epics = [e for e in project.epics if e.created_at <= at] if family.has_epics else []
     # The repeated groups are as wide as the busiest story needs: count first, then stream rows.
     counts = dict.fromkeys((key for key, _group in family.groups), 0)
     for story in stories:
@@ -259,11 +277,16 @@ def _blocker_text(description: str) -> str:
 # ----------------------------------------------------------------------------- history CSV
 
 
-def history_rows(store: Store, project: Project) -> Iterator[tuple[str, str, str, str, str]]:
-    """The activity of the last six months before the export, newest first."""
-    cutoff = store.t0 - HISTORY_DAYS * 86400
+def history_rows(
+    store: Store, project: Project, at: int | None = None
+) -> Iterator[tuple[str, str, str, str, str]]:
+    """The activity of the six months before the export (made at `at`, default t0), newest first."""
+    at = store.t0 if at is None else at
+    cutoff = at - HISTORY_DAYS * 86400
     ctx = resources.Ctx(store)
     for event in reversed(project.events):
+        if event.occurred_at > at:
+            continue
         if event.occurred_at < cutoff:
             break
         activity = messages.activity_dict(event, ctx)
@@ -281,5 +304,5 @@ def _write_history(out: IO[str], store: Store, project: Project, options: Export
     if options.bom:
         out.write("\ufeff")
     out.write(",".join(HISTORY_HEADER) + end)
-    for row in history_rows(store, project):
+    for row in history_rows(store, project, options.at):
         out.write(",".join(plain(cell) for cell in row) + end)

@@ -35,6 +35,7 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
 
 
+export_file = ""  # the export being read (read_export)
 _DATES: dict[str, str | None] = {"": None}  # a file holds a few thousand distinct days
 
 
@@ -86,11 +87,19 @@ def project_of(stem: str) -> dict[str, Any]:
         name, day, clock = stem.removesuffix("-export").rsplit("_", 2)
         clock = clock.ljust(6, "0")
         exported_at = f"{day[:4]}-{day[4:6]}-{day[6:]}T{clock[:2]}:{clock[2:4]}:{clock[4:]}Z"
-    return {"kind": "project", "id": stable_id(f"project:{name}"), "name": name, "exported_at": exported_at}
+    return {
+        "kind": "project",
+        "id": stable_id(f"project:{name}"),
+        "name": name,
+        "exported_at": exported_at,
+        "export_file": export_file,
+    }
 
 
 def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
-    project = project_of(path.rsplit("/", 1)[-1].removesuffix(".zip"))
+    global export_file  # every record names the export it came from: the ZIP's file name
+    export_file = path.rsplit("/", 1)[-1]
+    project = project_of(export_file.removesuffix(".zip"))
     project_id = project["id"]
     emit("projects", project)
     with zipfile.ZipFile(path) as archive:
@@ -116,6 +125,7 @@ def read_export(path: str, emit: Callable[[str, dict[str, Any]], None]) -> None:
                 "attachments",
                 {
                     "project_id": project_id,
+                    "export_file": export_file,
                     "story_id": int(story_id),
                     "file_name": file_name,
                     "size": size,
@@ -155,6 +165,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                     "kind": "epic",
                     "id": story_id,
                     "project_id": project_id,
+                    "export_file": export_file,
                     "name": row[position["title"]],
                     "description": row[index["description"]] or None,
                     "url": row[index["url"]] or None,
@@ -173,6 +184,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
             "kind": "story",
             "id": story_id,
             "project_id": project_id,
+            "export_file": export_file,
             "name": row[position["title"]],
             "description": row[index["description"]] or None,
             "story_type": kind,
@@ -214,6 +226,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                         "id": item_id("task", story_id, position_in_row),
                         "story_id": story_id,
                         "project_id": project_id,
+                        "export_file": export_file,
                         "description": row[i],
                         "complete": True if state == "completed" else (False if state else None),
                         "position": position_in_row,
@@ -233,6 +246,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                         "id": item_id("blocker", story_id, position_in_row),
                         "story_id": story_id,
                         "project_id": project_id,
+                        "export_file": export_file,
                         "description": text,
                         "resolved": True if state == "resolved" else (False if state else None),
                         "blocking_story_id": int(reference[1:])
@@ -247,6 +261,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 iteration = iterations[int(number)] = {
                     "kind": "iteration",
                     "project_id": project_id,
+                    "export_file": export_file,
                     "number": int(number),
                     "start": iso_date(row[index["iteration start"]]),
                     "finish": next_day(row[index["iteration end"]]),
@@ -260,6 +275,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
                 "kind": "label",
                 "id": stable_id(f"label:{project_id}:{name}"),
                 "project_id": project_id,
+                "export_file": export_file,
                 "name": name,
             },
         )
@@ -269,7 +285,7 @@ def stories(header: list[str], rows: Iterator[list[str]], project_id: int, emit:
 
 # The API release's fields that a story carries (the releases schema's, as the reader takes them).
 RELEASE_FIELDS = ("id", "project_id", "name", "description", "current_state", "accepted_at", "deadline",
-                  "labels", "url", "created_at")  # fmt: skip
+                  "labels", "url", "created_at", "export_file")  # fmt: skip
 PRIORITIES = ("p0", "p1", "p2", "p3", "none")
 
 
@@ -297,6 +313,7 @@ def comments(
                     "id": item_id(kind, owner_id, position_in_row),
                     owner: owner_id,
                     "project_id": project_id,
+                    "export_file": export_file,
                     "text": text,
                     "person": {"name": author} if author else None,
                     "created_at": date,
@@ -326,6 +343,7 @@ def history(rows: Iterator[list[str]], project_id: int, emit: Any) -> None:
                 "performed_by": {"name": row[3]},
                 "occurred_at": row[4],
                 "project_id": project_id,
+                "export_file": export_file,
             },
         )
 

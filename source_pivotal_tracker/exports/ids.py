@@ -1,4 +1,5 @@
-"""Ids that exports do not carry: projects (from the file name) and comments, tasks, blockers, labels.
+"""Ids that exports do not carry: projects (from their names, see projects.py) and comments, tasks,
+blockers, labels.
 
 Every derived id comes from the first 53 bits of BLAKE2b-64 over a text that names the thing, so
 it is stable across re-reads of the same export (and of two exports of the same project) and fits
@@ -51,7 +52,8 @@ class ProjectName:
     exported_at: str | None
 
 
-def _stem(file_name: str) -> str:
+def stem(file_name: str) -> str:
+    """The name without extension, a browser's ` (1)` and `-export`."""
     lowered = file_name.lower()
     for extension in EXTENSIONS:
         if lowered.endswith(extension):
@@ -61,8 +63,9 @@ def _stem(file_name: str) -> str:
     return file_name[: -len("-export")] if file_name.lower().endswith("-export") else file_name
 
 
-def _from_pattern(file_name: str) -> ProjectName | None:
-    match = EXPORT_NAME.fullmatch(_stem(file_name))
+def export_name(file_name: str) -> ProjectName | None:
+    """The project and time of a name made as Tracker made it, else None."""
+    match = EXPORT_NAME.fullmatch(stem(file_name))
     if match is None:
         return None
     stamp = match["date"] + match["time"].ljust(6, "0")
@@ -76,20 +79,4 @@ def _from_pattern(file_name: str) -> ProjectName | None:
 def named_like_export(file_name: str) -> bool:
     """`<name>_<YYYYMMDD>_<HHMM[SS]>[-export]` + `.csv` or `.zip`, as Tracker named its files
     (or `.xlsx`: a CSV re-saved by a spreadsheet keeps its name)."""
-    return file_name.lower().endswith(EXTENSIONS) and _from_pattern(file_name) is not None
-
-
-def project_name(file_name: str, folders: tuple[str, ...] = (), archive: str | None = None) -> ProjectName:
-    """The project a CSV belongs to.
-
-    The first of (the ZIP it is in, its own name, its folders nearest first) that is named like
-    an export gives the name; failing that, the ZIP's name, else the nearest folder's, else the
-    file's own, without extension and `-export`.
-    """
-    candidates = [name for name in (archive, file_name, *folders) if name]
-    for candidate in candidates:
-        found = _from_pattern(candidate)
-        if found is not None:
-            return found
-    fallback = archive or (folders[0] if folders else file_name)
-    return ProjectName(_stem(fallback), None)
+    return file_name.lower().endswith(EXTENSIONS) and export_name(file_name) is not None

@@ -15,14 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, overload
 from urllib.parse import urlsplit
 
 from ..config_checks import URL_SCHEME
 from .downloads import download, shown_url
 from .errors import ExportError
-from .ids import ProjectName, named_like_export, project_name
+from .ids import named_like_export
+from .projects import Origin, archive_origin, folder_origin
 
 # Archive limits (documented in docs/pivotal-tracker.md, "Reading exports").
 MAX_MEMBERS = 100_000
@@ -46,10 +47,13 @@ class ExportMember:
 
     display: str  # how messages name it: a path, or `archive.zip!member`
     path: str  # its path inside the archive or the configured folder, else its file name
-    project: ProjectName
+    origin: Origin  # the archive or folder it came from: which export it belongs to (projects.py)
     story_id: int | None  # the attachment's story; None for a CSV
     size: int | None
     opener: Callable[[], BinaryIO]
+    # A ZIP member's CRC-32 from the archive's directory: a merged read knows a file it has already
+    # read (story, name, size, CRC) without reading it again (merge.py).
+    crc32: int | None = None
 
     def open(self, check_nul: bool = False) -> BinaryIO:
         """A fresh binary stream; for CSVs, a NUL byte fails with the line it is on."""
@@ -163,7 +167,8 @@ def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]
             ExportMember(
                 display=display,
                 path=name,
-                project=project_name(name),
+                # A downloaded CSV is an export of its own; a file on disk, one of its folder's.
+                origin=Origin(display, "", archive=False) if is_url(display) else folder_origin(path.parent),
                 story_id=None,
                 size=None,
                 opener=_file_opener(path),
@@ -182,7 +187,6 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
         for name in sorted(files):
             path = Path(directory, name)
             relative = path.relative_to(root).as_posix()
-            folders = tuple(reversed(PurePosixPath(root.name, relative).parts[:-1]))
             story_id = _story_folder(relative)
             if _macos_metadata(relative):
                 ignored.append(str(path))
@@ -192,7 +196,7 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
                     ExportMember(
                         display=str(path),
                         path=_attachment_path(relative),
-                        project=project_name(name, folders[1:] if len(folders) > 1 else folders),
+                        origin=folder_origin(path.parent.parent),
                         story_id=story_id,
                         size=size,
                         opener=_file_opener(path),
@@ -206,7 +210,7 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
                     ExportMember(
                         display=str(path),
                         path=relative,
-                        project=project_name(name, folders),
+                        origin=folder_origin(path.parent),
                         story_id=None,
                         size=None,
                         opener=_file_opener(path),
@@ -274,7 +278,8 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
             ignored.append(f"{display}!{name}")
         else:
             kept.append(info)
-    return ArchiveMembers(archive, display, archive_name, kept)
+    origin = archive_origin(None if is_url(display) else path, display, archive_name)
+    return ArchiveMembers(archive, display, origin, kept)
 
 
 class ArchiveMembers(Sequence[ExportMember]):
@@ -285,10 +290,8 @@ class ArchiveMembers(Sequence[ExportMember]):
     The archive's own ZipInfo list (zipfile's central directory) is all that stays.
     """
 
-    def __init__(
-        self, archive: zipfile.ZipFile, display: str, archive_name: str, infos: list[zipfile.ZipInfo]
-    ):
-        self._archive, self._display, self._archive_name, self._infos = archive, display, archive_name, infos
+    def __init__(self, archive: zipfile.ZipFile, display: str, origin: Origin, infos: list[zipfile.ZipInfo]):
+        self._archive, self._display, self._origin, self._infos = archive, display, origin, infos
 
     def __len__(self) -> int:
         return len(self._infos)
@@ -310,14 +313,13 @@ class ArchiveMembers(Sequence[ExportMember]):
     def _member(self, info: zipfile.ZipInfo) -> ExportMember:
         name = info.filename
         story_id = _story_folder(name)
-        parts = _parts(name)
-        folders = tuple(reversed(parts[:-1]))
         return ExportMember(
             display=f"{self._display}!{name}",
             path=name if story_id is None else _attachment_path(name),
-            project=project_name(parts[-1] if parts else "", folders, self._archive_name),
+            origin=self._origin,
             story_id=story_id,
             size=info.file_size,
+            crc32=info.CRC,
             opener=_member_opener(self._archive, info, f"{self._display}!{name}"),
         )
 

@@ -3,6 +3,8 @@
 One pass over a stories CSV fills every stream it feeds (stories, epics, releases, comments,
 tasks, blockers) and the small aggregates read at the end (labels, iterations). The per-row work
 is plain indexing into the row: column positions are resolved once per file (StoriesLayout).
+Every record names the export it came from (`export_file`); of a project read from several exports,
+a row whose story (epic, history entry) a newer export already gave is left out (merge.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..stream_schemas import stream_schemas
 from .csv_format import (
@@ -26,6 +29,9 @@ from .csv_format import (
 )
 from .ids import ID_MASK, derived_ids, label_id
 
+if TYPE_CHECKING:
+    from .merge import Seen
+
 Record = dict[str, object]
 STORY_STREAMS = ("stories", "epics", "releases", "comments", "tasks", "blockers")
 # Whether a full export also held an epics CSV (and with which columns) is not known: a row whose
@@ -37,7 +43,7 @@ EPIC_URL_PATH = "/epic/show/"
 class ProjectAggregates:
     """What a project's rows add up to: its labels and iterations (small, kept until the end)."""
 
-    labels: dict[str, None] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # name: the export_file that first had it
     # Story ids as 64-bit ints (8 bytes each, not 36 as a list of Python ints): every story of a
     # project is in one, so it grows with the export. An id past 64 bits turns that one to a list.
     iterations: dict[int, tuple[str | None, str | None, array[int] | list[int]]] = field(default_factory=dict)
@@ -52,10 +58,16 @@ class ProjectAggregates:
             self.iterations[number] = (known[0], known[1], [*known[2], story_id])
 
     def label_records(self, project_id: int) -> Iterable[Record]:
-        for name in self.labels:
-            yield {"kind": "label", "id": label_id(project_id, name), "project_id": project_id, "name": name}
+        for name, export_file in self.labels.items():
+            yield {
+                "kind": "label",
+                "id": label_id(project_id, name),
+                "project_id": project_id,
+                "name": name,
+                "export_file": export_file,
+            }
 
-    def iteration_records(self, project_id: int) -> Iterable[Record]:
+    def iteration_records(self, project_id: int, export_file: str) -> Iterable[Record]:
         for number in sorted(self.iterations):
             start, finish, story_ids = self.iterations[number]
             yield {
@@ -64,8 +76,9 @@ class ProjectAggregates:
                 "number": number,
                 "start": start,
                 "finish": finish,
-                # Two exports of one project list a story twice.
+                # A story listed twice in one file is one story of the iteration.
                 "story_ids": list(dict.fromkeys(story_ids)),
+                "export_file": export_file,
             }
 
 
@@ -100,9 +113,20 @@ class StoryRows:
     """Turns the rows of one stories CSV into records of the selected streams."""
 
     def __init__(
-        self, layout: StoriesLayout, project_id: int, selected: set[str], aggregates: ProjectAggregates
+        self,
+        layout: StoriesLayout,
+        project_id: int,
+        selected: set[str],
+        aggregates: ProjectAggregates,
+        export_file: str,
+        seen: Seen | None = None,
+        iterations: bool = True,
     ) -> None:
+        """`seen`: of a merged project, what newer exports gave; `iterations`: whether this export
+        is the one that gives its project's iterations (the newest)."""
         self.project_id = project_id
+        self.export_file = export_file
+        self.seen = seen
         self.selected = selected
         self.aggregates = aggregates
         self.width = layout.width
@@ -129,7 +153,7 @@ class StoryRows:
         ]
         self.want = {name: name in selected for name in STORY_STREAMS}
         self.want_labels = "labels" in selected
-        self.want_iterations = "iterations" in selected
+        self.want_iterations = iterations and "iterations" in selected
 
     def records(self, row: list[str]) -> list[tuple[str, Record]]:
         """The records of one row (padded in place to the header's width plus one empty cell)."""
@@ -141,13 +165,16 @@ class StoryRows:
                 return []
             raise ValueError("the row has no Id")
         story_type = row[columns["type"]].strip().lower() or None
+        is_epic = story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]])
+        if self.seen is not None and not self.seen.first(is_epic, story_id):
+            return []
         labels = split_labels(row[columns["labels"]])
-        if story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]]):
+        if is_epic:
             epic = self._epic(row, story_id, labels)
             self._add_labels(labels)
             return epic
         out: list[tuple[str, Record]] = []
-        project_id = self.project_id
+        project_id, export_file = self.project_id, self.export_file
         want = self.want
         created_at = parse_date(row[columns["created_at"]])
         accepted_at = parse_date(row[columns["accepted_at"]])
@@ -158,6 +185,7 @@ class StoryRows:
                 "kind": "story",
                 "id": story_id,
                 "project_id": project_id,
+                "export_file": export_file,
                 "name": row[columns["title"]],
                 "description": row[columns["description"]] or None,
                 "story_type": story_type,
@@ -195,6 +223,7 @@ class StoryRows:
                             "id": item_id,
                             "story_id": story_id,
                             "project_id": project_id,
+                            "export_file": export_file,
                             "description": description,
                             "complete": True if state == "completed" else (False if state else None),
                             "position": position,
@@ -213,6 +242,7 @@ class StoryRows:
                             "id": item_id,
                             "story_id": story_id,
                             "project_id": project_id,
+                            "export_file": export_file,
                             "description": description,
                             "resolved": True if state == "resolved" else (False if state else None),
                             "blocking_story_id": blocking,
@@ -235,7 +265,7 @@ class StoryRows:
         """Last, once the row has read without error: a row skipped (on_bad_rows) adds no label."""
         if self.want_labels:
             for name in labels:
-                self.aggregates.labels[name] = None
+                self.aggregates.labels.setdefault(name, self.export_file)
 
     def _comments(
         self, row: list[str], out: list[tuple[str, Record]], owner_field: str, owner_id: int
@@ -257,6 +287,7 @@ class StoryRows:
                         "id": (base + position) & ID_MASK,
                         owner_field: owner_id,
                         "project_id": self.project_id,
+                        "export_file": self.export_file,
                         "text": text,
                         "person": {"name": author} if author else None,
                         "created_at": created_at,
@@ -276,6 +307,7 @@ class StoryRows:
                         "kind": "epic",
                         "id": epic_id,
                         "project_id": self.project_id,
+                        "export_file": self.export_file,
                         "name": row[columns["title"]],
                         "description": row[columns["description"]] or None,
                         "url": row[columns["url"]] or None,
@@ -319,19 +351,26 @@ def _release(story: Record) -> Record:
 class HistoryRows:
     """Rows of a project-history CSV (`ID, Type, Message, Performed By, Occurred At`) as activity."""
 
-    def __init__(self, layout: HistoryLayout, project_id: int) -> None:
+    def __init__(
+        self, layout: HistoryLayout, project_id: int, export_file: str, seen: Seen | None = None
+    ) -> None:
         self.project_id = project_id
+        self.export_file = export_file
+        self.seen = seen
         self.width = layout.width
         self.padding = [""] * (layout.width + 1)
         columns = layout.columns
         self.id, self.type, self.message = columns["id"], columns["type"], columns["message"]
         self.performed_by, self.occurred_at = columns["performed by"], columns["occurred at"]
 
-    def record(self, row: list[str]) -> Record:
+    def record(self, row: list[str]) -> Record | None:
+        """The row's activity; None when a newer export of a merged project gave that ID."""
         pad(row, self.width, self.padding)
         version = row[self.id].strip()
         if not version:
             raise ValueError("the row has no ID")
+        if self.seen is not None and not self.seen.first_history(version):
+            return None
         return {
             "kind": row[self.type] or None,
             "guid": f"{self.project_id}_{version}",
@@ -340,4 +379,5 @@ class HistoryRows:
             "performed_by": _name(row[self.performed_by]),
             "occurred_at": parse_date(row[self.occurred_at]),
             "project_id": self.project_id,
+            "export_file": self.export_file,
         }

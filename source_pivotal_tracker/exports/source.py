@@ -1,8 +1,9 @@
 """The connector in export mode: spec, check, discover and read over Tracker's export files.
 
-A read goes through the inputs once, in order, and each stories CSV once for every selected
-stream: its records interleave, as the protocol allows. Labels, iterations and projects, which
-add up over many rows, come at the end. A file that cannot be read is reported by name (and
+A read first plans (merge.py): which export each file belongs to, which exports hold one project.
+It then goes project by project, newest export first, through each stories CSV once for every
+selected stream: its records interleave, as the protocol allows. Labels, iterations and projects,
+which add up over many rows, come at the end. A file that cannot be read is reported by name (and
 line); the other files are still read, then the sync fails, so nothing is skipped silently.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -45,8 +46,9 @@ from .csv_format import HistoryLayout
 from .csv_rows import open_csv
 from .errors import ExportError
 from .file_transfer import Stager, StagingError, streamed_digest, uses_file_transfer
-from .ids import ProjectName, project_id
-from .inputs import ExportMember, export_members
+from .inputs import ExportMember, Members, export_members
+from .merge import PlannedExport, PlannedProject, ReadPlan, plan_read
+from .projects import project_rules
 from .records import STORY_STREAMS, HistoryRows, ProjectAggregates, Record, StoryRows
 
 EXPORT_STREAMS = (
@@ -62,8 +64,9 @@ EXPORT_STREAMS = (
     "activity",
     "attachments",
 )
-# The API streams' keys come from the manifest; attachments exist only in exports.
-ATTACHMENTS_PRIMARY_KEY = ["project_id", "path"]
+# The API streams' keys come from the manifest; attachments exist only in exports. Two exports of
+# a project may hold two versions of a story's file under one name: both are kept.
+ATTACHMENTS_PRIMARY_KEY = ["project_id", "path", "sha256"]
 FROM_STORIES_CSV = {*STORY_STREAMS, "labels", "iterations"}
 # A record as read: (stream, data, emitted_at), and an attachment's file reference with file
 # transfer. read() makes each an AirbyteMessage; the entrypoint writes them straight out as RECORD
@@ -173,9 +176,14 @@ class ExportSource(Source):
             problems += resolved.problems
             for ignored in resolved.ignored:
                 yield _log(Level.INFO, f"Not part of a Tracker export, left alone: {ignored}")
-            for member in resolved.members:
+            plan = plan_read(resolved.groups, project_rules(config))
+            problems += plan.problems
+            for item in _planned_members(plan, resolved.groups):
+                if isinstance(item, AirbyteMessage):
+                    yield item
+                    continue
                 try:
-                    yield from sync.member(member)
+                    yield from sync.member(*item)
                 except ExportError as problem:
                     problems.append(problem)
                     if isinstance(problem, StagingError):
@@ -209,15 +217,8 @@ class _Sync:
         self.bad_rows = bad_rows
         self.stager = stager  # None: attachments as records only
         self.running: set[str] = set()
-        self.projects: dict[int, ProjectName] = {}
-        self.aggregates_by_project: dict[int, ProjectAggregates] = {}
-
-    def _project(self, name: ProjectName) -> int:
-        identifier = project_id(name.name)
-        known = self.projects.get(identifier)
-        if known is None or (name.exported_at or "") > (known.exported_at or ""):
-            self.projects[identifier] = name
-        return identifier
+        self.projects: list[PlannedProject] = []
+        self.aggregates_by_project: dict[int, tuple[ProjectAggregates, str]] = {}
 
     def message(
         self,
@@ -234,24 +235,44 @@ class _Sync:
         else:
             yield stream, data, emitted_at, file_reference
 
-    def member(self, member: ExportMember) -> Iterator[AirbyteMessage | RecordItem]:
-        project = self._project(member.project)
+    def member(
+        self, member: ExportMember, planned: PlannedProject, export: PlannedExport
+    ) -> Iterator[AirbyteMessage | RecordItem]:
+        """The records of one file of `export`, the project's newest export not yet read."""
+        project = planned.id
+        if not self.projects or self.projects[-1] is not planned:
+            self.projects.append(planned)
         if member.story_id is not None:
-            if "attachments" in self.selected:
-                yield from self.message("attachments", *_attachment(member, project, self.stager))
+            seen = planned.seen
+            if "attachments" in self.selected and not (seen and seen.known_attachment(member)):
+                record, emitted_at, file_reference = _attachment(member, project, export.label, self.stager)
+                if seen is None or seen.first_attachment(member, str(record["sha256"])):
+                    yield from self.message("attachments", record, emitted_at, file_reference)
             return
         with open_csv(member) as opened:
             layout, reader = opened.layout, opened.reader
             if isinstance(layout, HistoryLayout):
                 if "activity" in self.selected:
-                    yield from self._history(member, HistoryRows(layout, project), reader)
+                    history = HistoryRows(layout, project, export.label, planned.seen)
+                    yield from self._history(member, history, reader)
                 return
             if not self.selected & FROM_STORIES_CSV:
                 return
             if layout.unknown:
                 yield _log(Level.WARN, f"{member.display}: columns not read: {', '.join(layout.unknown)}")
-            aggregates = self.aggregates_by_project.setdefault(project, ProjectAggregates())
-            rows = StoryRows(layout, project, self.selected, aggregates)
+            # The first stories CSV of a project read is its newest export's: it names the iterations.
+            aggregates, _ = self.aggregates_by_project.setdefault(
+                project, (ProjectAggregates(), export.label)
+            )
+            rows = StoryRows(
+                layout,
+                project,
+                self.selected,
+                aggregates,
+                export.label,
+                seen=planned.seen,
+                iterations=export.gives_iterations,
+            )
             running, running_message = self.running, _running
             before = reader.line_num
             count = 0
@@ -271,7 +292,7 @@ class _Sync:
                             yield running_message(stream)
                         yield stream, data, emitted_at
                 before = reader.line_num
-        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {member.project.name})")
+        yield _log(Level.INFO, f"{member.display}: {count} rows read (project {planned.name})")
 
     def _history(
         self, member: ExportMember, rows: HistoryRows, reader: Iterator[list[str]]
@@ -283,32 +304,50 @@ class _Sync:
                     record = rows.record(row)
                 except ValueError as error:
                     yield _log(Level.WARN, self.bad_rows.found(member.display, before + 2, str(error)))
-                else:
+                    record = None
+                if record is not None:
                     yield from self.message("activity", record, _now())
             before = reader.line_num  # type: ignore[attr-defined]
 
     def aggregates(self) -> Iterator[AirbyteMessage | RecordItem]:
         now = _now()
-        for project, aggregates in self.aggregates_by_project.items():
+        for project, (aggregates, newest) in self.aggregates_by_project.items():
             if "labels" in self.selected:
                 for record in aggregates.label_records(project):
                     yield from self.message("labels", record, now)
             if "iterations" in self.selected:
-                for record in aggregates.iteration_records(project):
+                for record in aggregates.iteration_records(project, newest):
                     yield from self.message("iterations", record, now)
         if "projects" in self.selected:
-            for identifier, name in self.projects.items():
+            for planned in self.projects:
                 record = {
                     "kind": "project",
-                    "id": identifier,
-                    "name": name.name,
-                    "exported_at": name.exported_at,
+                    "id": planned.id,
+                    "name": planned.name,
+                    "exported_at": planned.exported_at,
+                    "export_file": planned.exports[0].label,
                 }
                 yield from self.message("projects", record, now)
 
 
+def _planned_members(
+    plan: ReadPlan, groups: Sequence[Members]
+) -> Iterator[AirbyteMessage | tuple[ExportMember, PlannedProject, PlannedExport]]:
+    """Each file to read with its project and export, newest export first; logs of what is merged."""
+    for project in plan.projects:
+        if len(project.exports) > 1:
+            exports = ", ".join(export.label for export in project.exports)
+            yield _log(Level.INFO, f"Project {project.name}: {exports} merged, newest first")
+        for export in project.exports:
+            for group, index in export.covered:
+                shown = groups[group][index].display
+                yield _log(Level.INFO, f"{shown}: every story of it is in a newer export, not read again")
+            for group, index in export.members:
+                yield groups[group][index], project, export
+
+
 def _attachment(
-    member: ExportMember, project: int, stager: Stager | None
+    member: ExportMember, project: int, export_file: str, stager: Stager | None
 ) -> tuple[Record, int, AirbyteRecordMessageFileReference | None]:
     """The attachment's record, and with file transfer the reference of its staged copy."""
     file_reference = None
@@ -325,6 +364,7 @@ def _attachment(
         "file_name": member.path.rpartition("/")[2],
         "size": size,
         "sha256": sha256,
+        "export_file": export_file,
     }
     return record, _now(), file_reference
 

@@ -22,6 +22,13 @@ class ExportRead:
     statuses: list[tuple[str, str]]
     logs: list[str]
 
+    def without_export_file(self) -> dict[str, list[dict[str, Any]]]:
+        """The records as another way in to the same files gives them: `export_file` aside."""
+        return {
+            stream: [{k: v for k, v in record.items() if k != "export_file"} for record in records]
+            for stream, records in self.records.items()
+        }
+
     def one(self, stream: str, **match: Any) -> dict[str, Any]:
         found = [r for r in self.records[stream] if all(r.get(k) == v for k, v in match.items())]
         assert len(found) == 1, f"{stream} {match}: {found}"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from source_pivotal_tracker.exports.csv_format import layout_of, parse_comment, parse_date, parse_priority
-from source_pivotal_tracker.exports.ids import project_id, project_name
+from source_pivotal_tracker.exports.ids import project_id
+from source_pivotal_tracker.exports.projects import Origin, export_identity
 from unit_tests.exports.builder import stories_csv, story
 from unit_tests.exports.reading import read_export
 
@@ -92,30 +93,45 @@ def test_priority_uses_the_api_codes(cell: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("file_name", "folders", "archive", "name", "exported_at"),
+    ("container", "archive", "stories", "others", "name", "exported_at"),
     [
-        ("web_app_20250324_144303-export.zip", (), None, "web_app", "2025-03-24T14:43:03Z"),
-        ("project91_20191009_0939.csv", (), None, "project91", "2019-10-09T09:39:00Z"),
+        ("web_app_20250324_144303-export.zip", True, [], [], "web_app", "2025-03-24T14:43:03Z"),
+        ("tracker", False, ["project91_20191009_0939.csv"], [], "project91", "2019-10-09T09:39:00Z"),
         (
-            "stories.csv",
-            ("123",),
             "my_sample_project_20151117_1439-export.zip",
+            True,
+            ["stories.csv"],
+            ["history.csv"],
             "my_sample_project",
             "2015-11-17T14:39:00Z",
         ),
-        ("stories.csv", ("web_app_20250324_144303-export",), None, "web_app", "2025-03-24T14:43:03Z"),
-        ("history.csv", ("unzipped",), None, "unzipped", None),
-        ("Team Board.csv", (), None, "Team Board", None),
+        # A renamed ZIP, or a URL ending in an opaque key: the CSVs inside name the project.
+        ("p1.zip", True, ["web_app_20250324_1443.csv"], ["x.csv"], "web_app", "2025-03-24T14:43:00Z"),
+        ("3f9a8c7d", True, ["w/web_app_20250324_1443.csv"], [], "web_app", "2025-03-24T14:43:00Z"),
+        ("p1.zip", True, ["web_app-export/stories.csv"], [], "p1", None),
+        ("p1.zip", True, ["web_app_20250324_144303-export/s.csv"], [], "web_app", "2025-03-24T14:43:03Z"),
+        ("web_app_20250324_144303-export", False, ["stories.csv"], [], "web_app", "2025-03-24T14:43:03Z"),
+        # A folder of plain CSVs: each CSV names its own project, never the folder.
+        ("unzipped", False, [], ["history.csv"], "history", None),
+        ("tracker", False, ["Team Board.csv"], [], "Team Board", None),
+        ("tracker", False, [], [], "tracker", None),
         # A second download of the same file, as browsers name it, is the same project.
-        ("web_app_20250324_144303-export (1).zip", (), None, "web_app", "2025-03-24T14:43:03Z"),
-        ("project91_20191009_0939 (12).csv", (), None, "project91", "2019-10-09T09:39:00Z"),
-        ("Team Board (2).csv", (), None, "Team Board", None),
+        ("web_app_20250324_144303-export (1).zip", True, [], [], "web_app", "2025-03-24T14:43:03Z"),
+        ("tracker", False, ["project91_20191009_0939 (12).csv"], [], "project91", "2019-10-09T09:39:00Z"),
+        ("tracker", False, ["Team Board (2).csv"], [], "Team Board", None),
+        ("export (2).zip", True, ["a.csv"], [], "export", None),
     ],
 )
-def test_project_name_comes_from_the_export_file_or_folder_name(
-    file_name: str, folders: tuple[str, ...], archive: str | None, name: str, exported_at: str | None
+def test_an_exports_project_name_comes_from_the_first_name_made_as_tracker_made_them(
+    container: str,
+    archive: bool,
+    stories: list[str],
+    others: list[str],
+    name: str,
+    exported_at: str | None,
 ) -> None:
-    found = project_name(file_name, folders, archive)
+    origin = Origin(f"/somewhere/{container}", container, archive)
+    found = export_identity(origin, stories, others).name
     assert (found.name, found.exported_at) == (name, exported_at)
 
 

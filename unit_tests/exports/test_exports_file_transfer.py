@@ -18,8 +18,8 @@ from source_pivotal_tracker.config_checks import config_problem
 from source_pivotal_tracker.exports import file_transfer, inputs
 from source_pivotal_tracker.exports.errors import ExportError
 from source_pivotal_tracker.exports.file_transfer import STAGING_ENV, Stager
-from source_pivotal_tracker.exports.ids import ProjectName
 from source_pivotal_tracker.exports.inputs import ExportMember
+from source_pivotal_tracker.exports.projects import Origin
 from source_pivotal_tracker.exports.source import EXPORT_STREAMS, ExportSource
 from source_pivotal_tracker.manifest_loading import parsed_manifest
 from unit_tests.exports.builder import export_zip, stories_csv, story
@@ -122,7 +122,7 @@ def _member(path: str, content: bytes = b"x") -> ExportMember:
     return ExportMember(
         display=f"evil.zip!{path}",
         path=path,
-        project=ProjectName("evil", None),
+        origin=Origin("evil.zip", "evil.zip", archive=True),
         story_id=1,
         size=len(content),
         opener=lambda: __import__("io").BytesIO(content),
@@ -163,7 +163,7 @@ def test_a_large_attachment_is_streamed_never_held_whole(tmp_path: Path) -> None
         member = ExportMember(
             "big.zip!1/video.bin",
             "1/video.bin",
-            ProjectName("p", None),
+            Origin("big.zip", "big.zip", archive=True),
             1,
             info.file_size,
             lambda: archive.open(info),

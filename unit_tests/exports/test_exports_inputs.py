@@ -44,8 +44,17 @@ def test_a_project_zip_gives_stories_activity_and_attachments(tmp_path: Path) ->
     assert [s["id"] for s in result.records["stories"]] == [101, 102]
     assert {s["project_id"] for s in result.records["stories"]} == {web_app}
     assert result.records["projects"] == [
-        {"kind": "project", "id": web_app, "name": "web_app", "exported_at": "2025-03-24T14:43:03Z"}
+        {
+            "kind": "project",
+            "id": web_app,
+            "name": "web_app",
+            "exported_at": "2025-03-24T14:43:03Z",
+            "export_file": "web_app_20250324_144303-export.zip",
+        }
     ]
+    assert {r["export_file"] for records in result.records.values() for r in records} == {
+        "web_app_20250324_144303-export.zip"
+    }
     first = result.one("activity", project_version=812)
     assert first == {
         "kind": "story_update",
@@ -55,6 +64,7 @@ def test_a_project_zip_gives_stories_activity_and_attachments(tmp_path: Path) ->
         "performed_by": {"name": "Georgia"},
         "occurred_at": "2024-11-05T10:15:00Z",
         "project_id": web_app,
+        "export_file": "web_app_20250324_144303-export.zip",
     }
     assert result.one("activity", project_version=811)["occurred_at"] == "2024-11-04T09:00:00Z"
     attachments = sorted(result.records["attachments"], key=lambda a: a["path"])
@@ -66,6 +76,7 @@ def test_a_project_zip_gives_stories_activity_and_attachments(tmp_path: Path) ->
             "file_name": "design.png",
             "size": 9,
             "sha256": hashlib.sha256(b"\x89PNG fake").hexdigest(),
+            "export_file": "web_app_20250324_144303-export.zip",
         },
         {
             "story_id": 102,
@@ -74,6 +85,7 @@ def test_a_project_zip_gives_stories_activity_and_attachments(tmp_path: Path) ->
             "file_name": "notes.txt",
             "size": 5,
             "sha256": hashlib.sha256(b"hello").hexdigest(),
+            "export_file": "web_app_20250324_144303-export.zip",
         },
     ]
     every_stream = {name for name, _ in result.statuses}
@@ -107,7 +119,8 @@ def test_an_unzipped_export_folder_reads_like_its_zip(tmp_path: Path) -> None:
     from_folder = read_export([str(unzipped)])
 
     assert from_folder.errors == []
-    assert from_folder.records == from_zip.records
+    assert from_folder.without_export_file() == from_zip.without_export_file()
+    assert {s["export_file"] for s in from_folder.records["stories"]} == {"web_app_20250324_1443.csv"}
     assert any("README.md" in log for log in from_folder.logs)
 
 
@@ -142,9 +155,12 @@ def test_two_exports_of_one_project_share_the_project_and_every_id(tmp_path: Pat
     for stream in ("comments", "tasks", "blockers", "labels"):
         ids = [r["id"] for r in older.records[stream]]
         assert len(set(ids)) == len(ids) and all(0 < i < 2**53 for i in ids)
-        assert sorted(r["id"] for r in both.records[stream]) == sorted(ids * 2 if stream != "labels" else ids)
+        # Merged: each record once, with the same ids, from the newest export.
+        assert sorted(r["id"] for r in both.records[stream]) == sorted(ids)
     (project,) = both.records["projects"]
     assert project["exported_at"] == "2025-01-01T12:00:00Z"  # the newest export names the project
+    newest = "web_app_20250101_1200.csv"
+    assert {r["export_file"] for records in both.records.values() for r in records} == {newest}
     (iteration,) = both.records["iterations"]
     assert iteration["story_ids"] == [1, 2]
 
