@@ -123,13 +123,31 @@ def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> It
         resolved = ResolvedInputs()
         for entry in entries:
             try:
-                resolved.groups += _entry_members(entry, url_allowed, stack, resolved.ignored)
+                groups = _entry_members(entry, url_allowed, stack, resolved.ignored)
+                if not any(map(_holds_table, groups)):
+                    raise ExportError(shown_url(entry) if is_url(entry) else entry, NO_TABLE)
+                resolved.groups += groups
             except ExportError as problem:
                 resolved.problems.append(problem)
             except OSError as error:  # an unreadable folder or file met while listing
                 where = str(error.filename or (shown_url(entry) if is_url(entry) else entry))
                 resolved.problems.append(ExportError(where, f"cannot be read ({error.strerror or error})"))
         yield resolved
+
+
+# The one rule of check and read for what an entry must hold: a sync that reads nothing from an
+# entry (a folder of other files, a ZIP without CSVs) must not end in success with 0 records.
+NO_TABLE = (
+    "holds no stories or history table: give an export ZIP, a stories or history CSV, "
+    "an .xlsx re-save of one, or a folder holding one"
+)
+
+
+def _holds_table(group: Members) -> bool:
+    """Whether a group has a file that is not an attachment: a CSV or workbook to read as a table."""
+    if isinstance(group, ArchiveMembers):
+        return group.holds_table()
+    return any(member.story_id is None for member in group)
 
 
 def _entry_members(
@@ -295,6 +313,9 @@ class ArchiveMembers(Sequence[ExportMember]):
 
     def __len__(self) -> int:
         return len(self._infos)
+
+    def holds_table(self) -> bool:
+        return any(_story_folder(info.filename) is None for info in self._infos)
 
     @overload
     def __getitem__(self, index: int) -> ExportMember: ...

@@ -102,15 +102,10 @@ class ExportSource(Source):
             with export_members(list(config["export_files"]), _url_allowed) as resolved:
                 if resolved.problems:
                     raise resolved.problems[0]
-                csvs = [member for member in resolved.members if member.story_id is None]
-                for member in csvs:
-                    with open_csv(member):
-                        pass
-                if not csvs:
-                    return _failed(
-                        "export_files names no CSV or .xlsx file: give a ZIP, a CSV, an .xlsx re-save "
-                        "of one, or a folder holding one"
-                    )
+                for member in resolved.members:
+                    if member.story_id is None:
+                        with open_csv(member):
+                            pass
         except StagingError as error:
             return _failed(error.traced().message or str(error))
         except ExportError as error:
