@@ -24,7 +24,7 @@ from .csv_rows import open_csv
 from .errors import ExportError
 from .inputs import ExportMember, Members
 from .projects import ExportFacts, Identity, Origin, ProjectRule, export_identity, group_projects
-from .records import EPIC_URL_PATH
+from .records import is_epic_row
 
 # A member of the read: (its group in ResolvedInputs.groups, its index there).
 MemberRef = tuple[int, int]
@@ -301,9 +301,7 @@ def _scan_rows(
         if not (cell.isascii() and cell.isdigit()) or int(cell) > MAX_ID:
             complete = complete and not any(row)
             continue
-        story_type = row[kind].strip().lower()
-        is_epic = story_type == "epic" or (not story_type and EPIC_URL_PATH in row[url])
-        (epics if is_epic else stories).append(int(cell))
+        (epics if is_epic_row(row[kind].strip().lower(), row[url]) else stories).append(int(cell))
         for index in dates:
             with suppress(ValueError):  # an unreadable date: the read reports its row
                 newest = max(newest, parse_date(row[index]) or "")

@@ -39,6 +39,11 @@ STORY_STREAMS = ("stories", "epics", "releases", "comments", "tasks", "blockers"
 EPIC_URL_PATH = "/epic/show/"
 
 
+def is_epic_row(story_type: str | None, url: str) -> bool:
+    """Whether a row is an epic: by its (lower-cased) Type, or by its URL where the Type is blank."""
+    return story_type == "epic" or (not story_type and EPIC_URL_PATH in url)
+
+
 @dataclass
 class ProjectAggregates:
     """What a project's rows add up to: its labels and iterations (small, kept until the end)."""
@@ -165,7 +170,7 @@ class StoryRows:
                 return []
             raise ValueError("the row has no Id")
         story_type = row[columns["type"]].strip().lower() or None
-        is_epic = story_type == "epic" or (story_type is None and EPIC_URL_PATH in row[columns["url"]])
+        is_epic = is_epic_row(story_type, row[columns["url"]])
         if self.seen is not None and not self.seen.first(is_epic, story_id):
             return []
         labels = split_labels(row[columns["labels"]])
