@@ -285,7 +285,7 @@ def _archive_members(path: Path, display: str, stack: ExitStack, ignored: list[s
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise ExportError(display, f"is not a readable ZIP archive ({error})") from None
     infos = [info for info in archive.infolist() if not info.is_dir()]
-    _refuse_hostile(infos, display)
+    refuse_hostile(infos, display)
     archive_name = Path(urlsplit(display).path).name if is_url(display) else path.name
     kept: list[zipfile.ZipInfo] = []
     for info in infos:
@@ -355,7 +355,7 @@ def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str
     return opener
 
 
-def _refuse_hostile(infos: list[zipfile.ZipInfo], display: str) -> None:
+def refuse_hostile(infos: list[zipfile.ZipInfo], display: str) -> None:
     if len(infos) > MAX_MEMBERS:
         raise ExportError(display, f"refused: {len(infos)} files, more than the limit of {MAX_MEMBERS}")
     total = 0

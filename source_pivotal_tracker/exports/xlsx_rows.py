@@ -25,9 +25,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ExportError
 
-# The archive limits themselves, one definition for every ZIP the reader opens.
-from .inputs import CHUNK, ExportMember
-from .inputs import _refuse_hostile as refuse_hostile
+# refuse_hostile: the archive limits themselves, one definition for every ZIP the reader opens.
+from .inputs import CHUNK, ExportMember, refuse_hostile
 
 WORKBOOK_SUFFIX = ".xlsx"
 # What openpyxl raises on a workbook that is damaged or made to hurt: a missing part (KeyError), a
