@@ -86,6 +86,13 @@ def running_check() -> CheckDeadline | None:
     return _running
 
 
+def refuse_wait_past_check(answer: requests.Response | BaseException | None, wait: float) -> None:
+    """Before a retry's wait: in a check, ends it unless the retry fits its deadline; else nothing."""
+    check = _running
+    if check is not None:
+        check.refuse_wait(answer, wait)
+
+
 @contextmanager
 def check_deadline() -> Iterator[CheckDeadline]:
     global _running

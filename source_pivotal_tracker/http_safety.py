@@ -118,13 +118,11 @@ class TrackerBackoff(BackoffStrategy):
         response_or_exception: requests.Response | requests.RequestException | None,
         attempt_count: int,
     ) -> float | None:
-        from .check_deadline import running_check  # imports this module
+        from .check_deadline import refuse_wait_past_check  # imports this module
 
         response = response_or_exception if isinstance(response_or_exception, requests.Response) else None
         wait = wait_seconds(response, attempt_count, self.factor)
-        check = running_check()
-        if check is not None:  # a check answers within its deadline: a wait past it ends the check
-            check.refuse_wait(response_or_exception, wait)
+        refuse_wait_past_check(response_or_exception, wait)  # a check answers within its deadline
         return wait
 
 

@@ -16,7 +16,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from .check_deadline import running_check
+from .check_deadline import refuse_wait_past_check
 from .components import CREDENTIALS_REJECTED
 from .http_safety import forbid_redirects, redirect_refused, redirect_response, timeouts, wait_seconds
 from .response_deadline import TrackerTimeout, watch_deadlines
@@ -76,9 +76,7 @@ def fetch_api_token(
                     )
         if attempt < ATTEMPTS:
             wait = wait_seconds(response, attempt)
-            check = running_check()
-            if check is not None:
-                check.refuse_wait(answer, wait)
+            refuse_wait_past_check(answer, wait)
             logger.info(f"Signing in to Pivotal Tracker failed ({problem}); retrying in {wait} s.")
             time.sleep(wait)
     raise AirbyteTracedException(
