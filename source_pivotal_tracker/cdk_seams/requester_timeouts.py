@@ -1,8 +1,8 @@
 """Not a seam, a requirement checked at start-up: the HttpRequester's timeout fields.
 
 The timeouts are public manifest fields (`connect_timeout_in_seconds`, `read_timeout_in_seconds`).
-Because the source skips the manifest's validation (manifest_validation.py), a CDK without them
-would ignore them silently and leave every request without a timeout: so start-up checks them.
+The CDK's component schema lets a requester carry fields it does not know, so a CDK without them
+would ignore them silently and leave every request without a timeout: start-up checks them.
 """
 
 from __future__ import annotations
