@@ -37,7 +37,11 @@ Line = str | bytes
 
 
 def source_sha256(function: Callable[..., Any]) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+    """sha256 of a function's source; "no source" where it has none (it cannot be the copy's)."""
+    try:
+        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+    except (OSError, TypeError):
+        return "no source"
 
 
 class CopiedReadEntrypoint(AirbyteEntrypoint):
