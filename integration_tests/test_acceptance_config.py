@@ -16,7 +16,7 @@ from airbyte_cdk.test.models.scenario import REMOVED_ENTRY_KEYS
 
 from integration_tests import test_standard as standard
 from integration_tests.harness import REPO, run_connector, sandbox_process
-from source_pivotal_tracker.config_checks import config_problem
+from source_pivotal_tracker.checks.config_checks import config_problem
 
 HIGH_STRICTNESS_SECTIONS = ("spec", "connection", "discovery", "basic_read", "full_refresh", "incremental")
 

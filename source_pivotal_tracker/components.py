@@ -32,9 +32,9 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .api.http_safety import redirect_refused, redirect_response
+from .api.skipped_projects import SKIPPED_PROJECTS
 from .cdk_seams.retriever import AdoptedRetriever
-from .http_safety import redirect_refused, redirect_response
-from .skipped_projects import SKIPPED_PROJECTS
 
 logger = logging.getLogger("airbyte")
 

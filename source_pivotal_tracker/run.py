@@ -18,14 +18,14 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secre
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .cdk_seams import print_buffer, verify
-from .config_checks import config_problem, derived_secrets
-from .error_trace import error_trace_line
+from .checks.config_checks import config_problem, derived_secrets
 from .exports import ExportSource, is_export_config
-from .fast_output import FastRecordEntrypoint, write_records
-from .gc_pause import pause_collection, resume_collection
-from .signals import stop_on_signals
+from .runtime.error_trace import error_trace_line
+from .runtime.fast_output import FastRecordEntrypoint, write_records
+from .runtime.gc_pause import pause_collection, resume_collection
+from .runtime.signals import stop_on_signals
+from .runtime.spec_source import SpecOnlySource
 from .source import SourcePivotalTracker
-from .spec_source import SpecOnlySource
 
 
 class TrackerEntrypoint(FastRecordEntrypoint):
@@ -79,7 +79,7 @@ def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
 
 
 def _spec() -> Mapping[str, Any]:
-    from .manifest_loading import parsed_manifest
+    from .runtime.manifest_loading import parsed_manifest
 
     return parsed_manifest()["spec"]["connection_specification"]
 

@@ -30,6 +30,11 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .api.check_deadline import check_deadline
+from .api.failure_summary import honest_failure_type
+from .api.http_safety import guard_requesters, with_timeouts
+from .api.login import signed_in
+from .api.skipped_projects import SKIPPED_PROJECTS
 from .cdk_seams.declarative_source import (
     bound_record_queue,
     named_streams,
@@ -39,15 +44,10 @@ from .cdk_seams.declarative_source import (
 )
 from .cdk_seams.factory_table import component_factory, wrap_constructor
 from .cdk_seams.state_throttle import emit_state_per_partition
-from .check_deadline import check_deadline
+from .checks.input_checks import check_catalog, check_state, warn_unmatched_project_ids
 from .components import TrackerRetriever, cacheable
-from .failure_summary import honest_failure_type
-from .http_safety import guard_requesters, with_timeouts
-from .input_checks import check_catalog, check_state, warn_unmatched_project_ids
-from .login import signed_in
-from .manifest_loading import manifest_with_placeholders, parsed_manifest, schema_for
-from .skipped_projects import SKIPPED_PROJECTS
-from .stream_schemas import stream_schemas
+from .runtime.manifest_loading import manifest_with_placeholders, parsed_manifest, schema_for
+from .runtime.stream_schemas import stream_schemas
 
 PACKAGE_DIR = Path(__file__).parent
 PARENT_STREAM = "projects"

@@ -364,8 +364,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(rate_limiting, "time", fake_time)
     monkeypatch.setattr(backoff._sync, "time", fake_time)
     # The username/password sign-in (GET /me) retries on its own.
-    login = sys.modules.get("source_pivotal_tracker.login") or _import_optional(
-        "source_pivotal_tracker.login"
+    login = sys.modules.get("source_pivotal_tracker.api.login") or _import_optional(
+        "source_pivotal_tracker.api.login"
     )
     if login is not None and hasattr(login, "time"):
         monkeypatch.setattr(login, "time", fake_time)

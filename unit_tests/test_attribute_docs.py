@@ -24,7 +24,7 @@ from airbyte_cdk.models import airbyte_protocol, airbyte_protocol_serializers
 from serpyco_rs import _describe, _utils
 from serpyco_rs._json_schema import _convert
 
-from source_pivotal_tracker import attribute_docs
+from source_pivotal_tracker.runtime import attribute_docs
 
 # Classes in every shape inspect.getsource and attributes_doc meet.
 CLASSES_SOURCE = '''
@@ -207,4 +207,4 @@ def test_importing_the_connector_puts_the_fast_lookup_in_serpyco() -> None:
         "print(d.get_attributes_doc.__wrapped__.__module__, c.get_attributes_doc.__wrapped__.__module__)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["source_pivotal_tracker.attribute_docs"] * 2
+    assert done.stdout.split() == ["source_pivotal_tracker.runtime.attribute_docs"] * 2

@@ -27,7 +27,7 @@ from source_pivotal_tracker import run as run_module
 from source_pivotal_tracker.cdk_seams import SEAMS, SeamBroken, supported_cdk, verify
 from source_pivotal_tracker.cdk_seams.declarative_source import record_queue_size
 from source_pivotal_tracker.cdk_seams.entrypoint_read import copies_current
-from source_pivotal_tracker.http_safety import TIMEOUT_ENV
+from source_pivotal_tracker.runtime.limits import TIMEOUT_ENV
 from source_pivotal_tracker.source import RECORD_QUEUE_SIZE, SourcePivotalTracker
 from unit_tests.conftest import (
     STREAM_CASES_BY_NAME,

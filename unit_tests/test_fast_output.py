@@ -40,8 +40,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.models.airbyte_protocol import AirbyteRecordMessageMeta
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
-from source_pivotal_tracker import fast_output
-from source_pivotal_tracker.fast_output import FastRecordEntrypoint, record_to_string
+from source_pivotal_tracker.runtime import fast_output
+from source_pivotal_tracker.runtime.fast_output import FastRecordEntrypoint, record_to_string
 from source_pivotal_tracker.source import SourcePivotalTracker
 from unit_tests.conftest import _environ, catalog_for, stories_body
 from unit_tests.tracker_fake import PROJECT_ID, ConfigBuilder, TrackerFake, TrackerResponse

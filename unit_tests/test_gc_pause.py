@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from source_pivotal_tracker.gc_pause import collection_paused
+from source_pivotal_tracker.runtime.gc_pause import collection_paused
 
 PROBE = """
 import gc, json, sys

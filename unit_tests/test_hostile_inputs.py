@@ -25,9 +25,9 @@ from airbyte_cdk.models import (
 from airbyte_cdk.models.airbyte_protocol import AirbyteStateBlob
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_pivotal_tracker.api.login import fetch_api_token
+from source_pivotal_tracker.checks.config_checks import config_problem
 from source_pivotal_tracker.components import TrackerRetriever
-from source_pivotal_tracker.config_checks import config_problem
-from source_pivotal_tracker.login import fetch_api_token
 from source_pivotal_tracker.source import SourcePivotalTracker, load_manifest
 from unit_tests.conftest import (
     STREAM_CASES_BY_NAME,
@@ -120,14 +120,15 @@ def test_the_sign_in_caps_an_odd_retry_after_too(
 
 
 def test_one_ceiling_bounds_every_wait_and_can_be_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from source_pivotal_tracker import http_safety
+    from source_pivotal_tracker.api import http_safety
+    from source_pivotal_tracker.runtime import limits
 
-    assert http_safety.MAX_WAIT_SECONDS == MAX_WAIT_SECONDS
-    assert http_safety.wait_seconds(None, attempt=30) == http_safety.MAX_WAIT_SECONDS
+    assert limits.MAX_WAIT_SECONDS == MAX_WAIT_SECONDS
+    assert http_safety.wait_seconds(None, attempt=30) == limits.MAX_WAIT_SECONDS
     unparseable = requests.Response()
     unparseable.headers["Retry-After"] = "in a while"
     assert http_safety.wait_seconds(unparseable, attempt=2) == 4, "the backoff, not a crash"
-    monkeypatch.setenv(http_safety.MAX_WAIT_ENV, "0.25")
+    monkeypatch.setenv(limits.MAX_WAIT_ENV, "0.25")
     assert http_safety.wait_seconds(None, attempt=3) == 0.25
 
 

@@ -21,16 +21,16 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     validate_manifest,
 )
 
-from source_pivotal_tracker.manifest_loading import (
+from source_pivotal_tracker.run import TrackerEntrypoint
+from source_pivotal_tracker.runtime.manifest_loading import (
     PLACEHOLDER,
     fill_schemas,
     manifest_with_placeholders,
     schema_for,
 )
-from source_pivotal_tracker.run import TrackerEntrypoint
+from source_pivotal_tracker.runtime.spec_source import SpecOnlySource
+from source_pivotal_tracker.runtime.stream_schemas import stream_schemas
 from source_pivotal_tracker.source import SourcePivotalTracker, load_manifest, manifest_for, with_defaults
-from source_pivotal_tracker.spec_source import SpecOnlySource
-from source_pivotal_tracker.stream_schemas import stream_schemas
 from tracker_fixtures.streams import ALL_STREAMS
 from unit_tests.conftest import catalog_for
 from unit_tests.tracker_fake import ConfigBuilder

@@ -19,15 +19,15 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.models import ExpectedOutcome
 
 from integration_tests.sandbox import Sandbox, SandboxOptions
-from source_pivotal_tracker.check_deadline import CheckDeadline, human_duration
-from source_pivotal_tracker.http_safety import (
+from source_pivotal_tracker.api.check_deadline import CheckDeadline, human_duration
+from source_pivotal_tracker.api.response_deadline import AnswerTooSlow, watch_deadlines
+from source_pivotal_tracker.runtime.limits import (
     CHECK_DEADLINE_ENV,
     MAX_WAIT_ENV,
     RESPONSE_DEADLINE_ENV,
     check_deadline_seconds,
     response_deadline_seconds,
 )
-from source_pivotal_tracker.response_deadline import AnswerTooSlow, watch_deadlines
 from source_pivotal_tracker.source import SourcePivotalTracker
 from unit_tests.conftest import catalog_for
 

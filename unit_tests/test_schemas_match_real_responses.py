@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from source_pivotal_tracker.stream_schemas import resolve_shared_refs
+from source_pivotal_tracker.runtime.stream_schemas import resolve_shared_refs
 from tracker_fixtures import SAMPLES_DIR
 from tracker_fixtures.streams import PRIMARY_KEYS
 

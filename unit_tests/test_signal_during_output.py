@@ -22,7 +22,7 @@ import pytest
 AFTER_THE_WRITE = """
 import json, os, signal, sys
 from airbyte_cdk.entrypoint import PRINT_BUFFER
-from source_pivotal_tracker.signals import stop_on_signals
+from source_pivotal_tracker.runtime.signals import stop_on_signals
 
 stop_on_signals()
 real_flush = sys.__stdout__.flush
@@ -46,7 +46,7 @@ with PRINT_BUFFER:
 INTO_A_FULL_PIPE = """
 import sys
 from airbyte_cdk.entrypoint import PRINT_BUFFER
-from source_pivotal_tracker.signals import stop_on_signals
+from source_pivotal_tracker.runtime.signals import stop_on_signals
 
 stop_on_signals()
 with PRINT_BUFFER:

@@ -21,7 +21,7 @@ package = types.ModuleType("source_pivotal_tracker")
 package.__path__ = list(spec.submodule_search_locations)
 sys.modules["source_pivotal_tracker"] = package
 if WITH:
-    from source_pivotal_tracker import attribute_docs
+    from source_pivotal_tracker.runtime import attribute_docs
     attribute_docs.install()
 import source_pivotal_tracker.source
 print(time.perf_counter() - t)

@@ -25,8 +25,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from ..http_safety import seconds_from_env, timeouts
-from ..signals import removed_on_stop
+from ..runtime.limits import seconds_from_env, timeouts
+from ..runtime.signals import removed_on_stop
 from .errors import ExportError
 
 # Downloads: a whole export, attachments included, is rarely over a few GB.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, overload
 from urllib.parse import urlsplit
 
-from ..config_checks import URL_SCHEME
+from ..checks.config_checks import URL_SCHEME
 from .downloads import download, shown_url
 from .errors import ExportError
 from .ids import named_like_export

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..stream_schemas import stream_schemas
+from ..runtime.stream_schemas import stream_schemas
 from .csv_format import (
     HistoryLayout,
     StoriesLayout,

@@ -37,10 +37,10 @@ from airbyte_cdk.sources import Source
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from ..config_checks import url_follows_https_rule
-from ..manifest_loading import parsed_manifest
-from ..spec_source import connector_spec
-from ..stream_schemas import stream_schemas
+from ..checks.config_checks import url_follows_https_rule
+from ..runtime.manifest_loading import parsed_manifest
+from ..runtime.spec_source import connector_spec
+from ..runtime.stream_schemas import stream_schemas
 from .bad_rows import BadRows
 from .csv_format import HistoryLayout
 from .csv_rows import open_csv

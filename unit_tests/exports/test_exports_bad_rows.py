@@ -111,7 +111,7 @@ def test_skip_still_fails_a_file_whose_quoting_swallows_the_rest(tmp_path: Path)
 
 
 def test_the_spec_offers_on_bad_rows_fail_by_default() -> None:
-    from source_pivotal_tracker.spec_source import connector_spec
+    from source_pivotal_tracker.runtime.spec_source import connector_spec
 
     option = connector_spec().connectionSpecification["properties"]["on_bad_rows"]
     assert option["enum"] == ["fail", "skip"] and option["default"] == "fail"

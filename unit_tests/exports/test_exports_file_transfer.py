@@ -14,14 +14,14 @@ import pytest
 from airbyte_cdk.models import AirbyteMessage, Status
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from source_pivotal_tracker.config_checks import config_problem
+from source_pivotal_tracker.checks.config_checks import config_problem
 from source_pivotal_tracker.exports import file_transfer, inputs
 from source_pivotal_tracker.exports.errors import ExportError
 from source_pivotal_tracker.exports.file_transfer import STAGING_ENV, Stager
 from source_pivotal_tracker.exports.inputs import ExportMember
 from source_pivotal_tracker.exports.projects import Origin
 from source_pivotal_tracker.exports.source import EXPORT_STREAMS, ExportSource
-from source_pivotal_tracker.manifest_loading import parsed_manifest
+from source_pivotal_tracker.runtime.manifest_loading import parsed_manifest
 from unit_tests.exports.builder import export_zip, stories_csv, story
 from unit_tests.exports.reading import catalog
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from airbyte_cdk.models import Status
 
-from source_pivotal_tracker.config_checks import config_problem
+from source_pivotal_tracker.checks.config_checks import config_problem
 from source_pivotal_tracker.exports import downloads, inputs
 from source_pivotal_tracker.exports.ids import project_id
-from source_pivotal_tracker.http_safety import TIMEOUT_ENV
+from source_pivotal_tracker.runtime.limits import TIMEOUT_ENV
 from source_pivotal_tracker.source import load_manifest
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story
 from unit_tests.exports.file_server import FileServer, serving

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from source_pivotal_tracker.config_checks import config_problem
+from source_pivotal_tracker.checks.config_checks import config_problem
 from source_pivotal_tracker.exports.ids import project_id
 from source_pivotal_tracker.source import load_manifest
 from unit_tests.exports.builder import export_zip, history_csv, stories_csv, story

@@ -104,6 +104,6 @@ def get_attributes_doc(cls: type) -> dict[str, str]:
 
 def install() -> None:
     """serpyco_rs uses get_attributes_doc from now on (seam serpyco-attribute-docs)."""
-    from .cdk_seams import serpyco_docs
+    from ..cdk_seams import serpyco_docs
 
     serpyco_docs.install(get_attributes_doc)

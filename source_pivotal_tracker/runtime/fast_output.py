@@ -36,8 +36,8 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 
-from .cdk_seams import print_buffer
-from .cdk_seams.entrypoint_read import CopiedReadEntrypoint
+from ..cdk_seams import print_buffer
+from ..cdk_seams.entrypoint_read import CopiedReadEntrypoint
 from .signals import write_output, writing_output
 
 BATCH = 100  # RECORD lines an export read writes at once

@@ -32,7 +32,7 @@ from types import FrameType
 
 from airbyte_cdk.models import FailureType
 
-from .cdk_seams import print_buffer
+from ..cdk_seams import print_buffer
 from .error_trace import error_trace_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -29,9 +29,10 @@ import requests
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .cdk_seams.requester_session import POOL_SIZE
+from ..cdk_seams.requester_session import POOL_SIZE
+from ..runtime.limits import response_deadline_seconds
 from .check_deadline import running_check
-from .http_safety import origin, response_deadline_seconds
+from .http_safety import origin
 
 
 class TrackerTimeout(requests.ReadTimeout):

@@ -16,11 +16,12 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from ..checks.secret_forms import secret_forms
+from ..components import CREDENTIALS_REJECTED
+from ..runtime.limits import timeouts
 from .check_deadline import refuse_wait_past_check
-from .components import CREDENTIALS_REJECTED
-from .http_safety import forbid_redirects, redirect_refused, redirect_response, timeouts, wait_seconds
+from .http_safety import forbid_redirects, redirect_refused, redirect_response, wait_seconds
 from .response_deadline import TrackerTimeout, watch_deadlines
-from .secret_forms import secret_forms
 
 logger = logging.getLogger("airbyte")
 

@@ -25,7 +25,7 @@ import yaml
 
 from .stream_schemas import stream_schemas
 
-MANIFEST_PATH = Path(__file__).parent / "manifest.yaml"
+MANIFEST_PATH = Path(__file__).parent.parent / "manifest.yaml"
 PLACEHOLDER = "$tracker_stream_schema"
 # libyaml's loader parses the manifest in a fifth of the pure-Python loader's time; PyYAML wheels
 # ship it, but a source build may lack it.

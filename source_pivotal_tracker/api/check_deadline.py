@@ -21,7 +21,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from .http_safety import check_deadline_seconds, origin, retry_after_seconds
+from ..runtime.limits import check_deadline_seconds
+from .http_safety import origin, retry_after_seconds
 
 
 class CheckDeadline:
