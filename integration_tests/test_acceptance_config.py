@@ -85,9 +85,7 @@ def referenced_files() -> set[str]:
     found: set[str] = set()
     for section in HIGH_STRICTNESS_SECTIONS:
         for entry in entries(section):
-            found |= {
-                entry[key] for key in ("config_path", "configured_catalog_path", "spec_path") if key in entry
-            }
+            found |= {entry[key] for key in PATH_KEYS if key in entry}
             found |= {entry.get("expect_records", {}).get("path")} - {None}
             found |= {entry.get("future_state", {}).get("future_state_path")} - {None}
     return found
