@@ -1,8 +1,8 @@
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    # source.py, http_safety.py and project_state.py reach into CDK internals (the factory, the
-    # requester session, the per-partition cursor): pin the minor version the tests ran on.
+    # cdk_seams/ reaches into CDK internals (the factory, the requester session, the per-partition
+    # cursor, the entrypoint's read): pin the minor version the tests ran on.
     "airbyte-cdk>=7.39.1,<7.40",
     "requests>=2.32",
     "pendulum>=3",
