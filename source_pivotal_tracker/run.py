@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
@@ -22,7 +23,7 @@ from .error_trace import error_trace_line
 from .exports import ExportSource, is_export_config
 from .fast_output import FastRecordEntrypoint, write_records
 from .gc_pause import pause_collection, resume_collection
-from .signals import stop_on_signals
+from .signals import output_closed, stop_on_signals
 from .source import SourcePivotalTracker
 from .spec_source import SpecOnlySource
 
@@ -98,6 +99,24 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
 
 
+def quiet_when_output_closes(main: Callable[[], None]) -> Callable[[], None]:
+    """`main`, ending quietly if the reader of stdout goes away (closed_output.py).
+
+    Most writes go through signals.write_output, which ends the process itself; this catches
+    the others (a print before the entrypoint runs, a trace the CDK prints).
+    """
+
+    @functools.wraps(main)
+    def guarded() -> None:
+        try:
+            main()
+        except BrokenPipeError:
+            output_closed()
+
+    return guarded
+
+
+@quiet_when_output_closes
 def run() -> None:
     stop_on_signals()
     limit_malloc_arenas()
