@@ -23,6 +23,7 @@ from .error_trace import error_trace_line
 from .exports import ExportSource, is_export_config
 from .fast_output import FastRecordEntrypoint, write_records
 from .gc_pause import pause_collection, resume_collection
+from .input_checks import check_state
 from .signals import output_closed, stop_on_signals
 from .source import SourcePivotalTracker
 from .spec_source import SpecOnlySource
@@ -58,9 +59,12 @@ def _trace_error(message: str, failure_type: FailureType) -> str:
 
 
 def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
+    """The source of the config's way in; a catalog or state file it cannot use fails here, alike
+    for both ways in (a config error naming the file's problem)."""
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
+    catalog = SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None
     config: Mapping[str, Any] | None = SourcePivotalTracker.read_config(config_path) if config_path else None
     if config is not None:
         # Mask the secrets before anything can print them, even a failure to start.
@@ -69,13 +73,11 @@ def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
             # Streams are never built from a config that breaks the spec: the entrypoint
             # rejects it with a message naming the field, as FAILED for check, TRACE otherwise.
             config = None
+    state = SourcePivotalTracker.read_state(state_path) if state_path else None
+    check_state(state)
     if config is not None and is_export_config(config):
         return ExportSource()
-    return SourcePivotalTracker(
-        SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None,
-        config,
-        SourcePivotalTracker.read_state(state_path) if state_path else None,
-    )
+    return SourcePivotalTracker(catalog, config, state)
 
 
 def _spec() -> Mapping[str, Any]:
