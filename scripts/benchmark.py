@@ -1,7 +1,7 @@
 """Benchmark of source-pivotal-tracker on the local Tracker sandbox; targets are measured, not asserted.
 
     .venv/bin/python scripts/benchmark.py MODE [--rounds N] [--projects N] [--stories N]
-        MODE: startup|peer-small|peer|limit|memory|export|check|xlsx|files|merge|all
+        MODE: startup|peer-small|peer|limit|memory|export|check|xlsx|files|merge|seams|all
         [--latency-ms X] [--workers N] [--deadline S]
 
 startup spec, check, discover and a read of projects: ours vs the same command of a one-stream
@@ -34,6 +34,9 @@ files   file transfer (delivery_method use_file_transfer) of an export ZIP with 
         peak RSS <= 200 MB, every file copied. Needs `unzip` (apt-get install -y unzip) and
         about 3x the attachments' size free under the temporary folder (TMPDIR); it is all
         deleted when the mode ends.
+seams   what each speed seam of source_pivotal_tracker/cdk_seams/ gains, with and without it, in
+        fresh processes (scripts/bench/seam_gains.py); no target: a trick gaining under 0.15 s
+        and 10 % of a command is not worth a reach into the CDK.
 merge   ours reading three exports of one project of 100,000 stories each, taken 60 days apart
         (the sandbox's export series: stories changed between them), merged in one read, vs the
         same three read without merging (one read each, times added); targets: merged <= 2.0x
@@ -702,6 +705,13 @@ def _folder(workdir: Path, name: str) -> Path:
     return workdir / name
 
 
+def seams_mode(args: argparse.Namespace) -> list[Target]:
+    rounds = max(args.rounds, 7)
+    print(f"\n== seams: each speed seam with and without it, medians of {rounds} processes")
+    subprocess.run([sys.executable, str(SCRIPTS / "bench" / "seam_gains.py"), str(rounds)], check=True)
+    return []
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -710,7 +720,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "mode",
         choices=[
             *("startup", "peer-small", "peer", "limit", "memory"),
-            *("export", "check", "xlsx", "files", "merge", "all"),
+            *("export", "check", "xlsx", "files", "merge", "seams", "all"),
         ],
     )
     parser.add_argument("--rounds", type=int, default=3)
@@ -738,6 +748,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "xlsx": xlsx_mode,
         "files": files_mode,
         "merge": merge_mode,
+        "seams": seams_mode,
     }
     chosen = list(modes) if args.mode == "all" else [args.mode]
     print(f"connector: {CONNECTOR} (repo {REPO})")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from functools import cache, lru_cache
+from functools import cache
 
 
 class _AskAttributesDoc(Exception):
@@ -103,13 +103,7 @@ def get_attributes_doc(cls: type) -> dict[str, str]:
 
 
 def install() -> None:
-    """serpyco_rs uses get_attributes_doc from now on; a serpyco_rs without these modules is left as it is."""
-    try:
-        from serpyco_rs import _describe, _utils
-        from serpyco_rs._json_schema import _convert
-    except ImportError:
-        return
-    cached = lru_cache(maxsize=None)(get_attributes_doc)  # serpyco_rs caches its own the same way
-    for module in (_utils, _describe, _convert):
-        if hasattr(module, "get_attributes_doc"):
-            module.get_attributes_doc = cached  # type: ignore[attr-defined]
+    """serpyco_rs uses get_attributes_doc from now on (seam serpyco-attribute-docs)."""
+    from .cdk_seams import serpyco_docs
+
+    serpyco_docs.install(get_attributes_doc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Generator, Iterable, Mapping, MutableMapping
-from dataclasses import InitVar, dataclass, field, fields
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,6 +32,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .cdk_seams.retriever import AdoptedRetriever
 from .http_safety import redirect_refused, redirect_response
 from .skipped_projects import SKIPPED_PROJECTS
 
@@ -58,13 +59,13 @@ def parsed_body(response: requests.Response) -> Any:
     the same document a moment later; parsing a 500-story page twice would cost more than the
     rest of the page's processing in the connector.
     """
-    body = getattr(response, "_tracker_body", _NOT_PARSED)
+    body = getattr(response, "tracker_body", _NOT_PARSED)
     if body is _NOT_PARSED:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             body = None
-        response._tracker_body = body  # type: ignore[attr-defined]
+        response.tracker_body = body  # type: ignore[attr-defined]
     return body
 
 
@@ -272,7 +273,7 @@ class TrackerOffsetPagination(PaginationStrategy):
 
 
 @dataclass
-class TrackerRetriever(SimpleRetriever):
+class TrackerRetriever(AdoptedRetriever):
     """The CDK's SimpleRetriever, with per-project progress and verified paging.
 
     Progress: users of long syncs want to see how far each project got, so every partition
@@ -305,22 +306,20 @@ class TrackerRetriever(SimpleRetriever):
         verified_key: str | None = None,
     ) -> TrackerRetriever:
         """The same retriever, as wired by the CDK's factory, with Tracker's reading."""
-        wiring = {f.name: getattr(retriever, f.name) for f in fields(SimpleRetriever) if f.init}
-        return cls(
-            **wiring,
-            parameters=retriever._parameters,
+        return cls.wired_like(
+            retriever,
             upper_bound_parameter=upper_bound_parameter,
             cursor_field=cursor_field,
             verified_key=verified_key,
         )
 
-    def _read_pages(
+    def read_pages(
         self,
         records_generator_fn: Callable[[requests.Response | None], Iterable[Record]],
         stream_slice: StreamSlice,
     ) -> Iterable[Record]:
         progress = _Progress(self.cursor_field)
-        pages = self._verified_pages if self.verified_key else super()._read_pages
+        pages = self._verified_pages if self.verified_key else self.cdk_pages
         for record in pages(records_generator_fn, stream_slice):
             progress.observe(record)
             yield record
@@ -359,7 +358,7 @@ class TrackerRetriever(SimpleRetriever):
                         _drop_items(response, read_before, key)
                 yield from records_generator_fn(response)
 
-            yield from super()._read_pages(counted, pinned)
+            yield from self.cdk_pages(counted, pinned)
             if census.complete():
                 return
             read_before |= census.ids
@@ -382,13 +381,9 @@ class TrackerRetriever(SimpleRetriever):
             extra_fields={**stream_slice.extra_fields, self._bound_key: now},
         )
 
-    def _request_params(
-        self,
-        stream_slice: StreamSlice | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-        page_size_override: int | None = None,
+    def request_params(
+        self, stream_slice: StreamSlice | None, params: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        params = super()._request_params(stream_slice, next_page_token, page_size_override)
         bound = stream_slice.extra_fields.get(self._bound_key) if stream_slice else None
         if bound and self.upper_bound_parameter and self.upper_bound_parameter not in params:
             return {**params, self.upper_bound_parameter: bound}
@@ -413,7 +408,7 @@ def _drop_items(
     """
     body = parsed_body(response)
     if isinstance(body, list):
-        response._tracker_body = [  # type: ignore[attr-defined]
+        response.tracker_body = [  # type: ignore[attr-defined]
             item for item in body if not (isinstance(item, dict) and key(item) in read_before)
         ]
 

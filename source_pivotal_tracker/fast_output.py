@@ -20,18 +20,13 @@ to the same text, message for message.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, DefaultDict
 
 import orjson
-from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
-from airbyte_cdk.logger import is_platform_debug_log_enabled
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteRecordMessage,
@@ -40,9 +35,9 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
-from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .cdk_seams import print_buffer
+from .cdk_seams.entrypoint_read import CopiedReadEntrypoint
 from .signals import write_output, writing_output
 
 BATCH = 100  # RECORD lines an export read writes at once
@@ -170,7 +165,7 @@ def write_records(lines: bytes) -> None:
     UTF-8 from orjson) skip it: the buffer is flushed first, under its lock, so order holds.
     """
     with writing_output():  # a stop signal waits for the whole run (signals.py)
-        PRINT_BUFFER.flush()
+        print_buffer.flush()
         write_output(lines + b"\n")
 
 
@@ -179,50 +174,17 @@ def _descriptor(name: str, namespace: str | None) -> HashableStreamDescriptor:
     return HashableStreamDescriptor(name=name, namespace=namespace)
 
 
-class FastRecordEntrypoint(AirbyteEntrypoint):
-    """The CDK's entrypoint; `read` writes its messages with record_to_string."""
+class FastRecordEntrypoint(CopiedReadEntrypoint):
+    """The CDK's entrypoint; `read` writes its messages with record_to_string (seam entrypoint-read-copy)."""
 
-    def run(self, parsed_args: argparse.Namespace) -> Iterable[str | bytes]:  # type: ignore[override]
-        """The CDK's run; a read of read_items also gives runs of RECORD lines as bytes (write_records)."""
-        if parsed_args.command != "read":
-            yield from super().run(parsed_args)
-            return
-        yield from self._run_read(parsed_args)
-
-    def _run_read(self, parsed_args: argparse.Namespace) -> Iterator[str | bytes]:
-        """AirbyteEntrypoint.run's `read` branch (CDK 7.39), mapping messages with record_to_string.
-
-        The CDK maps read's messages with AirbyteEntrypoint.airbyte_message_to_string named by
-        class, which a subclass cannot override; everything else here is as the CDK does it.
-        """
-        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():
-            self.logger.setLevel(logging.DEBUG)
-            logging.getLogger("airbyte").setLevel(logging.DEBUG)
-            self.logger.debug("Debug logs enabled")
-        else:
-            self.logger.setLevel(logging.INFO)
-        source_spec = self.source.spec(self.logger)
-        try:
-            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
-                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
-                raw_config = self.source.read_config(parsed_args.config)
-                config = self.source.configure(raw_config, temp_dir)
-                yield from [
-                    self.airbyte_message_to_string(queued)
-                    for queued in self._emit_queued_messages(self.source)
-                ]
-                catalog = self.source.read_catalog(parsed_args.catalog)
-                state = self.source.read_state(parsed_args.state)
-                read_items = getattr(self.source, "read_items", None)
-                if read_items is None:
-                    yield from map(record_to_string, self.read(source_spec, config, catalog, state))
-                else:
-                    items = self._item_lines(read_items, source_spec, config, catalog, state)
-                    yield from _encoded_batches(items)  # runs of records as bytes: write_records
-        finally:
-            yield from [
-                self.airbyte_message_to_string(queued) for queued in self._emit_queued_messages(self.source)
-            ]
+    def read_lines(
+        self, source_spec: ConnectorSpecification, config: Any, catalog: Any, state: Any
+    ) -> Iterable[str | bytes]:
+        """A read as lines; read_items' RECORD lines come in runs, as bytes (write_records)."""
+        read_items = getattr(self.source, "read_items", None)
+        if read_items is None:
+            return map(record_to_string, self.read(source_spec, config, catalog, state))
+        return _encoded_batches(self._item_lines(read_items, source_spec, config, catalog, state))
 
     def _item_lines(
         self,
@@ -232,34 +194,27 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
         catalog: Any,
         state: Any,
     ) -> Iterator[bytes | str]:
-        """AirbyteEntrypoint.read (CDK 7.39) for a source that gives records as (stream, data, emitted_at).
+        """The CDK's read for a source that gives records as (stream, data, emitted_at).
 
         The export reader's (exports/source.py): a record is written from its parts, with no
-        AirbyteMessage, descriptor or serializer pass per record. Everything else is as the CDK
-        does it: the secret filter and the config check first, the counts per stream that a
-        STATE message carries, the memory monitor after every message, queued messages last.
+        AirbyteMessage, descriptor or serializer pass per record; the counts per stream that a
+        STATE message carries are kept by stream name.
         """
-        self.set_up_secret_filter(config, source_spec.connectionSpecification)
-        if self.source.check_config_against_spec:
-            self.validate_connection(source_spec, config)
         counts: dict[str, float] = {}
-        check_memory = self._memory_monitor.check_memory_usage
         to_string = AirbyteEntrypoint.airbyte_message_to_string
-        for item in read_items(self.logger, config, catalog, state):
+
+        def line(item: AirbyteMessage | tuple[Any, ...]) -> bytes | str:
             if type(item) is tuple:
                 stream = item[0]
                 counts[stream] = counts.get(stream, 0.0) + 1.0
-                yield item_line(*item)
-            else:
-                yield to_string(_counted(item, counts))  # type: ignore[arg-type]
-            try:
-                check_memory()
-            except AirbyteTracedException:
-                for queued in self._emit_queued_messages(self.source):
-                    yield to_string(_counted(queued, counts))
-                raise
-        for queued in self._emit_queued_messages(self.source):
-            yield to_string(_counted(queued, counts))
+                return item_line(*item)
+            return to_string(_counted(item, counts))  # type: ignore[arg-type]
+
+        def queued_line(message: AirbyteMessage) -> str:
+            return to_string(_counted(message, counts))
+
+        items = read_items(self.logger, config, catalog, state)
+        return self.copied_read(source_spec, config, items, line, queued_line)
 
     @staticmethod
     def handle_record_counts(

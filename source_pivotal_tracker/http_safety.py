@@ -11,8 +11,12 @@
 - A broken answer is never cached: the CDK caches the parent stream's responses (GET /projects),
   and a cut-off 200 in that cache would be served again to every retry.
 
-The CDK builds a requester per stream; ``guard_requesters`` makes its factory build each one
-with these rules, and the same functions serve the username/password sign-in (login.py).
+Timeouts are the HttpRequester's own manifest fields (``connect_timeout_in_seconds``,
+``read_timeout_in_seconds``), set in manifest.yaml; ``with_timeouts`` puts an operator's override into
+the manifest before the CDK reads it. Redirects are refused by a requests response hook, which
+runs before requests would follow one. The CDK builds a requests session per requester;
+``guard_requesters`` makes its factory put the hook, the response deadline and the cache filter on
+each (cdk_seams/requester_session.py), and the same functions serve the sign-in (login.py).
 """
 
 from __future__ import annotations
@@ -157,35 +161,60 @@ def redirect_response(
     return None
 
 
+class RedirectRefused(requests.TooManyRedirects):
+    """A 3xx answer, refused before requests could follow it (its `response` is the 3xx)."""
+
+
+def refuse_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """A requests response hook: any 3xx ends the request here, before requests follows it.
+
+    requests runs response hooks on each answer before it resolves redirects, so the other host is
+    never contacted, whatever the status (301-308, or a 3xx it would not follow).
+    """
+    if 300 <= response.status_code < 400:
+        message = redirect_refused(response)
+        response.close()  # the body is not wanted: the connection goes back to the pool
+        raise RedirectRefused(message, response=response, request=response.request)
+    return response
+
+
 def forbid_redirects(session: requests.Session) -> requests.Session:
-    """With no redirect allowed, requests raises TooManyRedirects before sending anything on."""
-    session.max_redirects = 0
+    """Every answer the session receives passes refuse_redirect first."""
+    if refuse_redirect not in session.hooks["response"]:
+        session.hooks["response"].append(refuse_redirect)
     return session
 
 
-def guard_requesters(factory: Any, cacheable: Callable[[requests.Response], bool]) -> None:
-    """Makes the CDK's component factory build every HttpRequester with these rules.
+def with_timeouts(requester: dict[str, Any]) -> dict[str, Any]:
+    """A manifest HttpRequester definition with the operator's TIMEOUT_ENV, if set, as both timeouts."""
+    if seconds_from_env(TIMEOUT_ENV, 0.0):
+        connect, read = timeouts()
+        requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"] = connect, read
+    return requester
 
-    Timeouts go through the requester's own fields; redirects, the cache filter and the response
-    deadline (response_deadline.py: an adapter mounted on the session) are settings of the requests
-    session the CDK keeps inside the requester, which it offers no option for. If a CDK upgrade
-    moves that session, this fails at the first stream built, not silently
-    (unit_tests/test_response_deadline.py builds one).
+
+def guard_requesters(factory: Any, cacheable: Callable[[requests.Response], bool]) -> None:
+    """Makes the CDK's component factory put these rules on the session of every HttpRequester.
+
+    Redirects, the cache filter and the response deadline (response_deadline.py: an adapter mounted
+    on the session) are settings of the requests session the CDK keeps inside the requester, which
+    it offers no option for (seam `requester-session`). If a CDK upgrade moves that session, the
+    first requester built stops the connector, naming the seam.
     """
+    from .cdk_seams.factory_table import wrap_constructor
+    from .cdk_seams.requester_session import requester_session
     from .response_deadline import watch_deadlines  # imports this module
 
-    constructors = factory.PYDANTIC_MODEL_TO_CONSTRUCTOR
-    build = constructors[HttpRequesterModel]
-    connect, read = timeouts()
+    def guarding(build: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(model: HttpRequesterModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+            requester = build(model=model, config=config, **kwargs)
+            session = requester_session(requester)
+            watch_deadlines(forbid_redirects(session))
+            settings = getattr(session, "settings", None)
+            if settings is not None and hasattr(settings, "filter_fn"):
+                settings.filter_fn = cacheable
+            return requester
 
-    def guarded(model: HttpRequesterModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
-        timed = model.copy(update={"connect_timeout_in_seconds": connect, "read_timeout_in_seconds": read})
-        requester = build(model=timed, config=config, **kwargs)
-        session = requester._http_client._session
-        watch_deadlines(forbid_redirects(session))
-        settings = getattr(session, "settings", None)
-        if settings is not None and hasattr(settings, "filter_fn"):
-            settings.filter_fn = cacheable
-        return requester
+        return guarded
 
-    constructors[HttpRequesterModel] = guarded  # type: ignore[index]
+    wrap_constructor(factory, HttpRequesterModel, guarding)

@@ -16,15 +16,12 @@ the CDK, given the manifest with its schemas inline, resolves exactly the same m
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 import yaml
-from airbyte_cdk.sources.declarative import concurrent_declarative_source
 
 from .stream_schemas import stream_schemas
 
@@ -77,20 +74,3 @@ def fill_schemas(node: Any) -> Any:
     if isinstance(node, list):
         return [fill_schemas(item) for item in node]
     return node
-
-
-@contextmanager
-def unvalidated_construction() -> Iterator[None]:
-    """While the source is built: no parse of the CDK's component schema, which only validation uses.
-
-    ConcurrentDeclarativeSource.__init__ parses the CDK's 200 kB declarative_component_schema.yaml
-    for nothing but `_validate_source` (and manifest normalization, which this source never asks
-    for); SourcePivotalTracker skips that validation, which a unit test runs on every manifest
-    the source can be built from. The module attribute is restored on the way out.
-    """
-    original = concurrent_declarative_source.get_declarative_component_schema
-    concurrent_declarative_source.get_declarative_component_schema = dict  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        concurrent_declarative_source.get_declarative_component_schema = original

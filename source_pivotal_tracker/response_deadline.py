@@ -26,10 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from airbyte_cdk.sources.streams.http.http_client import MAX_CONNECTION_POOL_SIZE
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .cdk_seams.requester_session import POOL_SIZE
 from .check_deadline import running_check
 from .http_safety import origin, response_deadline_seconds
 
@@ -263,8 +263,7 @@ def _pair(timeout: Any) -> tuple[float, float]:
 
 def watch_deadlines(session: requests.Session) -> requests.Session:
     """Mounts the DeadlineAdapter on the session, for http and https alike."""
-    size = MAX_CONNECTION_POOL_SIZE
-    adapter = DeadlineAdapter(pool_connections=size, pool_maxsize=size)
+    adapter = DeadlineAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

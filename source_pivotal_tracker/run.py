@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
     ConnectorSpecification,
     FailureType,
@@ -18,6 +18,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .cdk_seams import print_buffer, verify
 from .config_checks import config_problem, derived_secrets
 from .error_trace import error_trace_line
 from .exports import ExportSource, is_export_config
@@ -125,6 +126,7 @@ def run() -> None:
     pause_collection()  # until the source is built (gc_pause.py)
     args = sys.argv[1:]
     try:
+        verify()  # an airbyte-cdk without what a seam needs stops here, naming it (cdk_seams)
         # spec needs none of the streams: no source is built for it (spec_source.py).
         source = SpecOnlySource() if args[:1] == ["spec"] else _build_source(args)
     except Exception as error:  # a bad file or config must not end in a bare traceback
@@ -141,7 +143,7 @@ def run() -> None:
     resume_collection()
     entrypoint = TrackerEntrypoint(source)  # type: ignore[arg-type]
     parsed = entrypoint.parse_args(args)
-    with PRINT_BUFFER:
+    with print_buffer.print_buffer():
         for message in entrypoint.run(parsed):
             if type(message) is bytes:  # RECORD lines of an export read (fast_output.py)
                 write_records(message)

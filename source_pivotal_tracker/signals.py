@@ -22,7 +22,6 @@ with os.write to the last byte, and a second signal ends the process at once.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import signal
@@ -32,9 +31,9 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import NoReturn
 
-from airbyte_cdk.entrypoint import PRINT_BUFFER
 from airbyte_cdk.models import FailureType
 
+from .cdk_seams import print_buffer
 from .closed_output import end_quietly
 from .error_trace import error_trace_line
 
@@ -70,14 +69,14 @@ def stop_on_signals() -> None:
     """Installs the handler for SIGINT and SIGTERM (from the main thread, as Python requires)."""
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop)
-    PRINT_BUFFER.flush = flush_output  # type: ignore[method-assign]
+    print_buffer.replace_flush(flush_output)
 
 
 @contextlib.contextmanager
 def writing_output() -> Iterator[None]:
     """A write of messages to stdout, under PRINT_BUFFER.lock: a stop signal waits for its end."""
     global _writes
-    with PRINT_BUFFER.lock:
+    with print_buffer.output_lock():
         _writes += 1
         try:
             yield
@@ -90,8 +89,7 @@ def writing_output() -> Iterator[None]:
 def flush_output() -> None:
     """The CDK's PrintBuffer.flush, whole: the buffer is taken before its text is written."""
     with writing_output():
-        text = PRINT_BUFFER.buffer.getvalue()
-        PRINT_BUFFER.buffer = io.StringIO()
+        text = print_buffer.take_buffered_text()
         stdout = sys.__stdout__
         if text and stdout is not None:
             write_output(text.encode(stdout.encoding, stdout.errors or "strict"))

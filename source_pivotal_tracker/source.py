@@ -30,19 +30,22 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .cdk_seams.declarative_source import (
+    bound_record_queue,
+    named_streams,
+    read_catalog_streams,
+    set_source_config,
+    source_config,
+)
+from .cdk_seams.factory_table import component_factory, wrap_constructor
+from .cdk_seams.state_throttle import emit_state_per_partition
 from .check_deadline import check_deadline
 from .components import TrackerRetriever, cacheable
 from .failure_summary import honest_failure_type
-from .http_safety import guard_requesters
+from .http_safety import guard_requesters, with_timeouts
 from .input_checks import check_catalog, check_state, warn_unmatched_project_ids
 from .login import signed_in
-from .manifest_loading import (
-    manifest_with_placeholders,
-    parsed_manifest,
-    schema_for,
-    unvalidated_construction,
-)
-from .project_state import emit_state_per_project
+from .manifest_loading import manifest_with_placeholders, parsed_manifest, schema_for
 from .skipped_projects import SKIPPED_PROJECTS
 from .stream_schemas import stream_schemas
 
@@ -70,9 +73,11 @@ def manifest_for(catalog: ConfiguredAirbyteCatalog | None) -> dict[str, Any]:
 
     CDK 7 builds a stream's cursor whatever the sync mode, and the cursor parses the timestamps of
     every record (half of the connector's work per record); a full refresh reads everything and
-    has no use for it. Without a catalog (spec, check, discover) the manifest is whole.
+    has no use for it. Without a catalog (spec, check, discover) the manifest is whole. An
+    operator's timeout (SOURCE_PIVOTAL_TRACKER_TIMEOUT_SECONDS) goes into the requesters' fields.
     """
     manifest = manifest_with_placeholders()
+    with_timeouts(manifest["definitions"]["base_requester"])
     full_refresh = {
         configured.stream.name
         for configured in (catalog.streams if catalog else [])
@@ -100,7 +105,11 @@ def with_defaults(config: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
 
 
 class SourcePivotalTracker(ConcurrentDeclarativeSource):
-    """Config, catalog and state go to the constructor: CDK 7 builds every stream from them."""
+    """Config, catalog and state go to the constructor: CDK 7 builds every stream from them.
+
+    The CDK validates the manifest at every start against its own component schema (0.07 s): an
+    airbyte-cdk that lacks a field the manifest uses says so at once.
+    """
 
     def __init__(
         self,
@@ -110,24 +119,26 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         check_state(state)
-        with unvalidated_construction():
-            super().__init__(
-                source_config=manifest_for(catalog),
-                catalog=catalog,
-                config=with_defaults(config),
-                state=state,
-                **kwargs,
-            )
-        self._build_tracker_retrievers()
-        self._build_schema_loaders()
-        guard_requesters(self._constructor, cacheable)
-        emit_state_per_project(self._constructor)
+        super().__init__(
+            source_config=manifest_for(catalog),
+            catalog=catalog,
+            config=with_defaults(config),
+            state=state,
+            **kwargs,
+        )
+        factory = component_factory(self)
+        self._build_tracker_retrievers(factory)
+        self._build_schema_loaders(factory)
+        guard_requesters(factory, cacheable)
+        # The docs promise a STATE after every finished project: a sync stopped after 5 of 6
+        # projects must not read the 5 again. The CDK holds states back for 600 s.
+        emit_state_per_partition(factory)
         # The CDK queues up to 10,000 records for the main thread, which writes them out; workers
         # that parse pages faster than it writes fill that queue, tens of MB of records that buy
         # no speed. Two pages' worth keeps the workers busy and the memory flat.
-        self._concurrent_source._queue.maxsize = RECORD_QUEUE_SIZE
+        bound_record_queue(self, RECORD_QUEUE_SIZE)
 
-    def _build_tracker_retrievers(self) -> None:
+    def _build_tracker_retrievers(self, factory: Any) -> None:
         """Builds every SimpleRetriever of the manifest as a components.TrackerRetriever.
 
         A CustomRetriever would have to redo the factory's wiring of a SimpleRetriever (cursor
@@ -136,11 +147,16 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         with the stream's cursor field for its progress log and `verified_pages_bound` from the
         manifest's parameters.
         """
-        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
-        build_simple = constructors[SimpleRetrieverModel]
 
-        def build(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
-            retriever = build_simple(model=model, config=config, **kwargs)
+        def adopting(build_simple: Any) -> Any:
+            def build(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+                return adopted(build_simple(model=model, config=config, **kwargs), model, config, kwargs)
+
+            return build
+
+        def adopted(
+            retriever: Any, model: SimpleRetrieverModel, config: Mapping[str, Any], kwargs: Any
+        ) -> Any:
             incremental = kwargs.get("incremental_sync")
             cursor_field = (
                 InterpolatedString.create(str(incremental.cursor_field), parameters={}).eval(config)
@@ -151,28 +167,21 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             bound, key = parameters.get("verified_pages_bound"), parameters.get("verified_pages_key")
             return TrackerRetriever.adopt(retriever, bound, cursor_field, key)
 
-        constructors[SimpleRetrieverModel] = build  # type: ignore[index]
+        wrap_constructor(factory, SimpleRetrieverModel, adopting)
 
-    def _build_schema_loaders(self) -> None:
+    def _build_schema_loaders(self, factory: Any) -> None:
         """InlineSchemaLoaders get the real schema where the manifest holds a placeholder."""
-        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
-        build_inline = constructors[InlineSchemaLoaderModel]
 
-        def build(model: InlineSchemaLoaderModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
-            schema = schema_for(model.schema_)
-            if schema is not None:
-                model = model.copy(update={"schema_": schema})
-            return build_inline(model=model, config=config, **kwargs)
+        def filling(build_inline: Any) -> Any:
+            def build(model: InlineSchemaLoaderModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+                schema = schema_for(model.schema_)
+                if schema is not None:
+                    model = model.copy(update={"schema_": schema})
+                return build_inline(model=model, config=config, **kwargs)
 
-        constructors[InlineSchemaLoaderModel] = build  # type: ignore[index]
+            return build
 
-    def _validate_source(self) -> None:
-        """Not at every start: the manifest is part of the package, and a test validates it.
-
-        The CDK validates the manifest against its component schema, a 200 kB YAML file it parses
-        first; the two took a tenth of a second of every command. unit_tests/test_manifest_loading.py
-        runs the CDK's own validation on every manifest this source can be built from.
-        """
+        wrap_constructor(factory, InlineSchemaLoaderModel, filling)
 
     def read(
         self,
@@ -196,11 +205,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         one-stream read. A name that is not a stream of the manifest falls back to the CDK's
         way, which reports that stream INCOMPLETE.
         """
-        names = [configured.stream.name for configured in catalog.streams]
-        streams = self._streams_by_name(names) or self.streams(config=self._config)
-        selected = self._select_streams(streams=streams, configured_catalog=catalog)
-        if selected:  # the CDK's concurrent read loops forever on no streams
-            yield from self._concurrent_source.read(selected)
+        yield from read_catalog_streams(self, catalog)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Within the check deadline (check_deadline.py), whatever the server does.
@@ -222,7 +227,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
 
     def _sign_in(self) -> None:
         """Streams are built from this config: with username/password, give them the token."""
-        self._config = signed_in(self._config)
+        set_source_config(self, signed_in(source_config(self)))
 
     def _fetch_projects_once(self) -> list[Any]:
         """Reads GET /projects before the concurrent read starts.
@@ -234,7 +239,7 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
         exhausted) ends the sync here, after one attempt, rather than once per stream. Returns the
         ids of the projects the sync selected.
         """
-        built = self._streams_by_name([PARENT_STREAM]) or self.streams(self._config)
+        built = named_streams(self, [PARENT_STREAM])
         projects = next((s for s in built if s.name == PARENT_STREAM), None)
         if projects is None:
             return []
@@ -243,5 +248,5 @@ class SourcePivotalTracker(ConcurrentDeclarativeSource):
             for partition in projects.generate_partitions()
             for record in partition.read()
         ]
-        warn_unmatched_project_ids(self._config, read)
+        warn_unmatched_project_ids(source_config(self), read)
         return read

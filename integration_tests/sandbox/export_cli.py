@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     count = namespace["export_series"]
     try:
         series = write_export_series(
-            Store(options),
+            Store(options, options.epoch or None),
             namespace["write_export"],
             export,
             count,

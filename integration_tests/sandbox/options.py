@@ -16,6 +16,9 @@ class SandboxOptions:
     # 0 picks a free port, so parallel test runs never collide.
     port: int = 0
     seed: int = 1
+    # The world's "now" as epoch seconds (0: the moment the sandbox starts). A fixed epoch makes every
+    # generated date, and so every record, the same in every run: acceptance tests compare records.
+    epoch: int = 0
     projects: int = 6
     # None keeps the deliberately uneven default sizes (one empty, one with 1,203 stories...).
     stories: int | None = None
@@ -88,6 +91,7 @@ class SandboxOptions:
 _HELP = {
     "port": "TCP port on 127.0.0.1 (0 = pick a free one)",
     "seed": "seed of the deterministic data generator",
+    "epoch": "the world's now as epoch seconds, for the same records in every run (0 = start time)",
     "projects": "number of projects",
     "stories": "give every project exactly this many stories (default: uneven realistic sizes)",
     "disabled_projects": "how many projects (the last ones) have API access disabled",

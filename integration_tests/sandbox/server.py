@@ -213,7 +213,7 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        self._store = Store(self.options)
+        self._store = Store(self.options, self.options.epoch or None)
         self._server = _Server(("127.0.0.1", self.options.port), App(self._store, self.options))
         self._thread = threading.Thread(
             target=self._server.serve_forever,
