@@ -84,6 +84,29 @@ def test_a_reader_that_closes_stdout_ends_the_read_quietly_with_a_failing_exit(
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr[-2000:]
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("command", ["spec", "discover"])
+def test_spec_and_discover_to_a_reader_already_gone_end_quietly_with_a_failing_exit(
+    config_of: Callable[[str], dict[str, Any]], mode: str, command: str
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "config.json").write_text(json.dumps(config_of(mode)))
+        args = [CONNECTOR, command] + (["--config", "config.json"] if command == "discover" else [])
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp)
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            process.stdout.close()  # gone before the first message, however short the output
+            exit_code = process.wait(timeout=60)
+            stderr = process.stderr.read().decode()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert exit_code != 0
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr[-2000:]
+
+
 def _stories_state(stream_state: Any) -> list[dict[str, Any]]:
     return [
         {"type": "STREAM", "stream": {"stream_descriptor": {"name": "stories"}, "stream_state": stream_state}}
