@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -19,11 +20,12 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .cdk_seams import print_buffer, verify
 from .checks.config_checks import config_problem, derived_secrets
+from .checks.input_checks import check_state
 from .exports import ExportSource, is_export_config
 from .runtime.error_trace import error_trace_line
 from .runtime.fast_output import FastRecordEntrypoint, write_records
 from .runtime.gc_pause import pause_collection, resume_collection
-from .runtime.signals import stop_on_signals
+from .runtime.signals import output_closed, stop_on_signals
 from .runtime.spec_source import SpecOnlySource
 from .source import SourcePivotalTracker
 
@@ -58,9 +60,12 @@ def _trace_error(message: str, failure_type: FailureType) -> str:
 
 
 def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
+    """The source of the config's way in; a catalog or state file it cannot use fails here, alike
+    for both ways in (a config error naming the file's problem)."""
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
+    catalog = SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None
     config: Mapping[str, Any] | None = SourcePivotalTracker.read_config(config_path) if config_path else None
     if config is not None:
         # Mask the secrets before anything can print them, even a failure to start.
@@ -69,13 +74,11 @@ def _build_source(args: list[str]) -> SourcePivotalTracker | ExportSource:
             # Streams are never built from a config that breaks the spec: the entrypoint
             # rejects it with a message naming the field, as FAILED for check, TRACE otherwise.
             config = None
+    state = SourcePivotalTracker.read_state(state_path) if state_path else None
+    check_state(state)
     if config is not None and is_export_config(config):
         return ExportSource()
-    return SourcePivotalTracker(
-        SourcePivotalTracker.read_catalog(catalog_path) if catalog_path else None,
-        config,
-        SourcePivotalTracker.read_state(state_path) if state_path else None,
-    )
+    return SourcePivotalTracker(catalog, config, state)
 
 
 def _spec() -> Mapping[str, Any]:
@@ -99,6 +102,24 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
 
 
+def quiet_when_output_closes(main: Callable[[], None]) -> Callable[[], None]:
+    """`main`, ending quietly if the reader of stdout goes away (closed_output.py).
+
+    Most writes go through signals.write_output, which ends the process itself; this catches
+    the others (a print before the entrypoint runs, a trace the CDK prints).
+    """
+
+    @functools.wraps(main)
+    def guarded() -> None:
+        try:
+            main()
+        except BrokenPipeError:
+            output_closed()
+
+    return guarded
+
+
+@quiet_when_output_closes
 def run() -> None:
     stop_on_signals()
     limit_malloc_arenas()

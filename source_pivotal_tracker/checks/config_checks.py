@@ -126,7 +126,9 @@ def derived_secrets(config: Mapping[str, Any]) -> Iterable[str]:
     if not isinstance(credentials, Mapping):
         credentials = {}
     secrets = [str(credentials.get(name) or "") for name in ("api_token", "password")]
-    for url in (config.get("api_url"), *(config.get("export_files") or ())):
+    export_files = config.get("export_files")
+    # The secrets are masked before the config is checked: export_files may be of any type yet.
+    for url in (config.get("api_url"), *(export_files if isinstance(export_files, list) else ())):
         secrets += _url_credentials(url)
     for secret in secrets:
         yield from secret_forms(secret)

@@ -49,12 +49,20 @@ def check_catalog(catalog: ConfiguredAirbyteCatalog | None, known: Iterable[str]
 
 
 def check_state(state: Any) -> None:
-    """Every cursor value in the state must be a date-time the connector can read."""
+    """Every stream state has the shape the connector writes, and every cursor value in it is a
+    date-time the connector can read."""
     for message in state or []:
         stream = getattr(getattr(message, "stream", None), "stream_descriptor", None)
         blob = getattr(getattr(message, "stream", None), "stream_state", None)
         if stream is None or blob is None:
             continue
+        shape = _shape_problem(_as_dict(blob))
+        if shape:
+            # Left to the CDK, a per-project state of another shape is "Something went wrong".
+            raise _config_error(
+                f"The state of stream '{stream.name}' is not a state this connector writes: {shape}; "
+                "fix or reset the stream's state."
+            )
         for field, value in _cursor_values(_as_dict(blob)):
             if not _is_cursor_date(value):
                 raise _config_error(
@@ -77,6 +85,23 @@ def _as_dict(blob: Any) -> Mapping[str, Any]:
     if isinstance(blob, Mapping):
         return blob
     return dict(getattr(blob, "__dict__", {}))
+
+
+def _shape_problem(state: Mapping[str, Any]) -> str | None:
+    """What breaks the per-project state's shape, {"states": [{"partition": {…}, "cursor": {…}}],
+    "state": {…}}, or None."""
+    if "state" in state and not isinstance(state["state"], Mapping):
+        return "'state' must be an object"
+    if "states" not in state:
+        return None
+    entries = state["states"]
+    if not isinstance(entries, list):
+        return "'states' must be a list"
+    for index, entry in enumerate(entries):
+        for part in ("partition", "cursor"):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get(part), Mapping):
+                return f"'states.{index}' must be an object with a '{part}' object"
+    return None
 
 
 def _cursor_values(state: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:

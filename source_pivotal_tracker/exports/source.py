@@ -38,6 +38,7 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as status_m
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from ..checks.config_checks import url_follows_https_rule
+from ..checks.input_checks import check_catalog
 from ..runtime.manifest_loading import parsed_manifest
 from ..runtime.spec_source import connector_spec
 from ..runtime.stream_schemas import stream_schemas
@@ -157,12 +158,12 @@ class ExportSource(Source):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage | RecordItem]:
         """read()'s messages, with each record as a RecordItem."""
+        check_catalog(catalog, EXPORT_STREAMS)  # the API way's rules, and its messages
         streams = [c.stream for c in catalog.streams if c.stream.name in EXPORT_STREAMS]
         for configured in catalog.streams:
             if configured.stream.name not in EXPORT_STREAMS:
-                yield _log(
-                    Level.WARN, f"Stream {configured.stream.name} cannot be read from exports: skipped"
-                )
+                # As the CDK marks a stream of the catalog that the API way has not.
+                yield status_message(configured.stream, AirbyteStreamStatus.INCOMPLETE)
         sync = _Sync({stream.name for stream in streams}, BadRows(config), Stager.of(config))
         for stream in streams:
             yield status_message(stream, AirbyteStreamStatus.STARTED)

@@ -29,10 +29,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import NoReturn
 
 from airbyte_cdk.models import FailureType
 
 from ..cdk_seams import print_buffer
+from .closed_output import end_quietly
 from .error_trace import error_trace_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -98,10 +100,18 @@ def write_output(data: bytes) -> None:
     stdout = sys.__stdout__
     if stdout is None:
         return
-    stdout.flush()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(stdout.fileno(), view) :]
+    try:
+        stdout.flush()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(stdout.fileno(), view) :]
+    except BrokenPipeError:
+        output_closed()
+
+
+def output_closed() -> NoReturn:
+    """The reader of stdout went away: the process ends quietly (closed_output.py)."""
+    end_quietly(_remove_temporaries)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

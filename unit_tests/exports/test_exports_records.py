@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, Type
 from jsonschema import Draft7Validator
 
@@ -106,7 +107,9 @@ def test_export_mode_spec_is_the_api_mode_spec() -> None:
     assert "export_files" in exports.connectionSpecification["properties"]
 
 
-def test_a_catalog_stream_exports_cannot_fill_is_named_in_a_warning(tmp_path: Path) -> None:
+def test_a_catalog_stream_exports_cannot_fill_is_named_in_a_warning_and_marked_incomplete(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config = {"export_files": [str(_rich_export(tmp_path))]}
     configured = catalog(("stories",))
     api_catalog = ConfiguredAirbyteCatalogSerializer.dump(configured)
@@ -119,6 +122,12 @@ def test_a_catalog_stream_exports_cannot_fill_is_named_in_a_warning(tmp_path: Pa
     )
     messages = list(ExportSource().read(LOGGER, config, ConfiguredAirbyteCatalogSerializer.load(api_catalog)))
 
-    warnings = [m.log.message for m in messages if m.type == Type.LOG]
-    assert any("notifications" in w and "cannot be read from exports" in w for w in warnings)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "The catalog names unknown streams, which are not read: notifications." in warnings
+    statuses = [
+        (m.trace.stream_status.stream_descriptor.name, m.trace.stream_status.status.value)
+        for m in messages
+        if m.type == Type.TRACE and m.trace.stream_status is not None
+    ]
+    assert ("notifications", "INCOMPLETE") in statuses
     assert {m.record.stream for m in messages if m.type == Type.RECORD} == {"stories"}
