@@ -163,7 +163,7 @@ class _Entry:
     """The files of one entry; each file that fails is a problem of its own, the others are read."""
 
     def __init__(self, resolved: ResolvedInputs, stack: ExitStack) -> None:
-        self.resolved, self.stack = resolved, stack
+        self.stack = stack
         self.visits, self.problems, self.ignored = resolved.visits, resolved.problems, resolved.ignored
 
     def members(self, entry: str, url_allowed: Callable[[str], bool]) -> list[Members]:
