@@ -6,10 +6,10 @@ counted. An archive that looks made to hurt (see the limits below) is refused as
 
 from __future__ import annotations
 
-import glob
 import io
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -24,6 +24,7 @@ from .downloads import download, shown_url
 from .errors import ExportError
 from .ids import named_like_export
 from .projects import Origin, archive_origin, folder_origin
+from .walk import Visits, Walker, expand_glob
 
 # Archive limits (documented in docs/pivotal-tracker.md, "Reading exports").
 MAX_MEMBERS = 100_000
@@ -101,11 +102,12 @@ Members = Sequence[ExportMember]
 
 @dataclass
 class ResolvedInputs:
-    """What the entries name: the files to read, the entries that failed, the files left alone."""
+    """What the entries name: the files to read, the files that failed, the files left alone."""
 
     groups: list[Members] = field(default_factory=list)
     problems: list[ExportError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    visits: Visits = field(default_factory=Visits)  # symlink loops (warnings), files met twice (notes)
 
     @property
     def members(self) -> Iterator[ExportMember]:
@@ -117,21 +119,28 @@ class ResolvedInputs:
 def export_members(entries: list[str], url_allowed: Callable[[str], bool]) -> Iterator[ResolvedInputs]:
     """Every file the entries name, in order; archives stay open (and downloads on disk) until exit.
 
-    An entry that fails (missing, hostile, not downloadable) is a problem; the others still count.
+    A file that fails (missing, not a regular file, a damaged or hostile archive, not downloadable)
+    is a problem of its own; every other file, of its entry too, still counts.
     """
     with ExitStack() as stack:
         resolved = ResolvedInputs()
         for entry in entries:
+            shown = shown_url(entry) if is_url(entry) else entry
+            before = (len(resolved.problems), resolved.visits.repeats)
             try:
-                groups = _entry_members(entry, url_allowed, stack, resolved.ignored)
-                if not any(map(_holds_table, groups)):
-                    raise ExportError(shown_url(entry) if is_url(entry) else entry, NO_TABLE)
-                resolved.groups += groups
+                groups = _Entry(resolved, stack).members(entry, url_allowed)
             except ExportError as problem:
                 resolved.problems.append(problem)
-            except OSError as error:  # an unreadable folder or file met while listing
-                where = str(error.filename or (shown_url(entry) if is_url(entry) else entry))
+                continue
+            except OSError as error:  # an unreadable folder named by the entry itself
+                where = str(error.filename or shown)
                 resolved.problems.append(ExportError(where, f"cannot be read ({error.strerror or error})"))
+                continue
+            if any(map(_holds_table, groups)):
+                resolved.groups += groups
+            elif before == (len(resolved.problems), resolved.visits.repeats):
+                # Not when its files failed (each is named) or an earlier entry read them.
+                resolved.problems.append(ExportError(shown, NO_TABLE))
         yield resolved
 
 
@@ -150,79 +159,92 @@ def _holds_table(group: Members) -> bool:
     return any(member.story_id is None for member in group)
 
 
-def _entry_members(
-    entry: str, url_allowed: Callable[[str], bool], stack: ExitStack, ignored: list[str]
-) -> list[Members]:
-    if is_url(entry):
-        return _file_members(download(entry, url_allowed, stack), shown_url(entry), stack, ignored)
-    if GLOB_CHARACTERS.search(entry):
-        matches = sorted(glob.glob(os.path.expanduser(entry), recursive=True))
-        if not matches:
-            raise ExportError(entry, "the pattern matches no file")
-        return [group for match in matches for group in _path_members(Path(match), stack, ignored)]
-    return _path_members(Path(os.path.expanduser(entry)), stack, ignored)
+class _Entry:
+    """The files of one entry; each file that fails is a problem of its own, the others are read."""
 
+    def __init__(self, resolved: ResolvedInputs, stack: ExitStack) -> None:
+        self.stack = stack
+        self.visits, self.problems, self.ignored = resolved.visits, resolved.problems, resolved.ignored
 
-def _path_members(path: Path, stack: ExitStack, ignored: list[str]) -> list[Members]:
-    if path.is_dir():
-        return _folder_members(path, stack, ignored)
-    if not path.exists():
-        raise ExportError(str(path), "no such file or folder")
-    return _file_members(path, str(path), stack, ignored)
+    def members(self, entry: str, url_allowed: Callable[[str], bool]) -> list[Members]:
+        if is_url(entry):
+            return self._file(download(entry, url_allowed, self.stack), shown_url(entry))
+        if GLOB_CHARACTERS.search(entry):
+            matches = expand_glob(os.path.expanduser(entry), self.visits, self.problems)
+            if not matches:
+                raise ExportError(entry, "the pattern matches no file")
+            return [group for match in matches for group in self._path(Path(match))]
+        path = Path(os.path.expanduser(entry))
+        if not path.exists() and not path.is_symlink():
+            raise ExportError(str(path), "no such file or folder")
+        return self._path(path)
 
+    def _path(self, path: Path) -> list[Members]:
+        if path.is_dir():
+            return self._folder(path)
+        try:
+            return self._file(path, str(path), regular_status(path, str(path)))
+        except ExportError as problem:
+            self.problems.append(problem)
+            return []
 
-def _file_members(path: Path, display: str, stack: ExitStack, ignored: list[str]) -> list[Members]:
-    try:
-        with path.open("rb") as file:
-            magic = file.read(4)
-    except OSError as error:
-        raise ExportError(display, f"cannot be opened ({error.strerror or error})") from None
-    name = Path(urlsplit(display).path).name if is_url(display) else path.name
-    if magic in ZIP_MAGIC and not name.lower().endswith(TABLE_SUFFIXES):
-        return [_archive_members(path, display, stack, ignored)]
-    return [
-        [
-            ExportMember(
-                display=display,
-                path=name,
-                # A downloaded CSV is an export of its own; a file on disk, one of its folder's.
-                origin=Origin(display, "", archive=False) if is_url(display) else folder_origin(path.parent),
-                story_id=None,
-                size=None,
-                opener=_file_opener(path),
-            )
-        ]
-    ]
+    def _file(self, path: Path, display: str, status: os.stat_result | None = None) -> list[Members]:
+        """A file named by the entry (or matched by its glob); `status` None: a download."""
+        if status is not None and not self.visits.first_visit(path, status):
+            return []
+        try:
+            with open_regular(path, display) as file:
+                magic = file.read(4)
+        except OSError as error:
+            raise ExportError(display, f"cannot be opened ({error.strerror or error})") from None
+        name = Path(urlsplit(display).path).name if is_url(display) else path.name
+        if magic in ZIP_MAGIC and not name.lower().endswith(TABLE_SUFFIXES):
+            return [self._archive(path, display)]
+        # A downloaded CSV is an export of its own; a file on disk, one of its folder's.
+        origin = Origin(display, "", archive=False) if is_url(display) else folder_origin(path.parent)
+        return [[ExportMember(display, name, origin, None, None, _file_opener(path, display))]]
 
+    def _archive(self, path: Path, display: str) -> ArchiveMembers:
+        return _archive_members(path, display, self.stack, self.ignored)
 
-def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Members]:
-    """An unzipped export (or several): CSVs, ZIPs, and attachments in `<story id>/` folders."""
-    members: list[ExportMember] = []
-    groups: list[Members] = [members]
-    root = root.resolve()
-    for directory, subdirectories, files in os.walk(root, onerror=_raise):
-        subdirectories.sort()
-        for name in sorted(files):
-            path = Path(directory, name)
-            relative = path.relative_to(root).as_posix()
+    def _folder(self, root: Path) -> list[Members]:
+        """An unzipped export (or several): CSVs, ZIPs, and attachments in `<story id>/` folders."""
+        members: list[ExportMember] = []
+        groups: list[Members] = [members]
+        root = root.resolve()
+        for path, relative, is_folder in Walker(self.visits, self.problems).walk(root):
+            if is_folder:
+                continue
+            try:
+                status = regular_status(path, str(path))
+            except ExportError as problem:
+                self.problems.append(problem)
+                continue
+            if not self.visits.first_visit(path, status):
+                continue
             story_id = _story_folder(relative)
+            name = path.name
             if _macos_metadata(relative):
-                ignored.append(str(path))
+                self.ignored.append(str(path))
             elif story_id is not None:
-                size = path.stat().st_size
                 members.append(
                     ExportMember(
                         display=str(path),
                         path=_attachment_path(relative),
                         origin=folder_origin(path.parent.parent),
                         story_id=story_id,
-                        size=size,
-                        opener=_file_opener(path),
+                        size=status.st_size,
+                        opener=_file_opener(path, str(path)),
                     )
                 )
             elif name.lower().endswith(".zip"):
+                try:
+                    archive = self._archive(path, str(path))
+                except ExportError as problem:
+                    self.problems.append(problem)
+                    continue
                 members = []
-                groups += [_archive_members(path, str(path), stack, ignored), members]
+                groups += [archive, members]
             elif name.lower().endswith(TABLE_SUFFIXES):
                 members.append(
                     ExportMember(
@@ -231,20 +253,56 @@ def _folder_members(root: Path, stack: ExitStack, ignored: list[str]) -> list[Me
                         origin=folder_origin(path.parent),
                         story_id=None,
                         size=None,
-                        opener=_file_opener(path),
+                        opener=_file_opener(path, str(path)),
                     )
                 )
             else:
-                ignored.append(str(path))
-    return groups
+                self.ignored.append(str(path))
+        return groups
 
 
-def _raise(error: OSError) -> None:
-    raise error
+# What a path is when it is not a regular file: opening a FIFO waits for a writer (a hang), a
+# device may never end.
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
-def _file_opener(path: Path) -> Callable[[], BinaryIO]:
-    return lambda: open(path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+def _not_regular(status: os.stat_result) -> str:
+    kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a regular file")
+    return f"is {kind}: only regular files are read"
+
+
+def regular_status(path: Path, display: str) -> os.stat_result:
+    """The file's status (through links), checked before anything opens it: only regular files are read."""
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        raise ExportError(display, f"cannot be read ({error.strerror or error})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise ExportError(display, _not_regular(status))
+    return status
+
+
+def open_regular(path: Path, display: str) -> BinaryIO:
+    """The file, opened without waiting: a FIFO put in its place after the listing is refused."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ExportError(display, _not_regular(status))
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb", buffering=0)
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _file_opener(path: Path, display: str) -> Callable[[], BinaryIO]:
+    return lambda: open_regular(path, display)
 
 
 def _story_folder(relative: str) -> int | None:

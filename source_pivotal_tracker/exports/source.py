@@ -101,16 +101,27 @@ class ExportSource(Source):
             if stager is not None:
                 stager.check()
             with export_members(list(config["export_files"]), _url_allowed) as resolved:
-                if resolved.problems:
-                    raise resolved.problems[0]
+                for warning in resolved.visits.warnings:
+                    logger.warning(warning)
+                problems = list(resolved.problems)
                 for member in resolved.members:
                     if member.story_id is None:
-                        with open_csv(member):
-                            pass
+                        try:
+                            with open_csv(member):
+                                pass
+                        except ExportError as problem:
+                            problems.append(problem)
         except StagingError as error:
             return _failed(error.traced().message or str(error))
         except ExportError as error:
             return _failed(f"Export file {error}")
+        if problems:
+            # One line per bad file, as a read reports them; the status names them all.
+            for bad in problems:
+                logger.error(f"Export file {bad}")
+            if len(problems) == 1:
+                return _failed(f"Export file {problems[0]}")
+            return _failed(f"{len(problems)} export files cannot be read: " + "; ".join(map(str, problems)))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
@@ -172,6 +183,10 @@ class ExportSource(Source):
             problems += resolved.problems
             for ignored in resolved.ignored:
                 yield _log(Level.INFO, f"Not part of a Tracker export, left alone: {ignored}")
+            for warning in resolved.visits.warnings:
+                yield _log(Level.WARN, warning)
+            for note in resolved.visits.notes:
+                yield _log(Level.INFO, note)
             plan = plan_read(resolved.groups, project_rules(config))
             problems += plan.problems
             for item in _planned_members(plan, resolved.groups):
