@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := setup.py $(shell find source_pivotal_tracker -type f -not -path '*/__pycache__/*')
 
-.PHONY: demo test lint benchmark image-test
+.PHONY: demo test test-cdk-range lint benchmark image-test
 
 # Install the connector as a user would (`pip install .`, not editable), with the test tools.
 $(INSTALLED): $(SOURCES)
@@ -26,8 +26,13 @@ lint: $(INSTALLED)
 
 # Every test: lint, unit, sandbox fidelity, end-to-end, the CDK standard tests and our Docker image
 # (integration_tests/image). The CDK's own `image_tests` need the image registry: deselected.
-test: lint
+test: lint test-cdk-range
 	$(BIN)/python -m pytest -q -m "not image_tests" unit_tests integration_tests
+
+# The unit tests on the lowest and the highest airbyte-cdk of the declared range (cdk_seams/cdk_range.py, which
+# setup.py's pin reads), each in its own .venv-cdk-<version>/, built on first use and then reused.
+test-cdk-range:
+	$(PYTHON) scripts/cdk_range_test.py
 
 benchmark: $(INSTALLED)
 	$(BIN)/python scripts/benchmark.py all

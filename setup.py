@@ -1,9 +1,19 @@
+from pathlib import Path
+from runpy import run_path
+
 from setuptools import find_packages, setup
 
+# The connector reaches into CDK internals: the supported range is defined once, in cdk_seams/cdk_range.py,
+# which also stops the connector at start-up on a CDK outside it (README, Supported airbyte-cdk
+# versions). Read as a file: importing the package would import the CDK.
+CDK_REQUIREMENT = run_path(
+    str(Path(__file__).parent / "source_pivotal_tracker" / "cdk_seams" / "cdk_range.py")
+)["CDK_REQUIREMENT"]
+
 MAIN_REQUIREMENTS = [
-    # cdk_seams/ reaches into CDK internals (the factory, the requester session, the per-partition
-    # cursor, the entrypoint's read): pin the minor version the tests ran on.
-    "airbyte-cdk>=7.39.1,<7.40",
+    CDK_REQUIREMENT,
+    # cdk_range.py compares the installed CDK's version with the range.
+    "packaging>=23",
     "requests>=2.32",
     "pendulum>=3",
     # .xlsx re-saves of exports (exports/xlsx_rows.py): openpyxl streams a sheet in read-only mode,

@@ -13,9 +13,11 @@ Imports go one way: the two ways in use ``runtime/``, ``checks/`` and ``cdk_seam
 other; ``runtime/`` and ``checks/`` use neither way in (unit_tests/test_package_layout.py).
 """
 
+from .cdk_seams.cdk_range import require_supported_cdk
 from .runtime import attribute_docs
 from .runtime.gc_pause import collection_paused
 
+require_supported_cdk()  # before anything imports the CDK, an unsupported one stops (cdk_range.py)
 attribute_docs.install()  # before the CDK's import builds its serializers (attribute_docs.py)
 with collection_paused():  # the CDK's import, without ~700 garbage collections (gc_pause.py)
     from .source import SourcePivotalTracker

@@ -18,7 +18,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from .cdk_seams import print_buffer, verify
+from .cdk_seams import SeamBroken, print_buffer, verify
 from .checks.config_checks import config_problem, derived_secrets
 from .checks.input_checks import check_state
 from .exports import ExportSource, is_export_config
@@ -119,6 +119,14 @@ def quiet_when_output_closes(main: Callable[[], None]) -> Callable[[], None]:
     return guarded
 
 
+def failure_type_of(error: Exception) -> FailureType | None:
+    """Who must act on a start-up failure: the user (config) or whoever installed the connector."""
+    if isinstance(error, AirbyteTracedException):
+        return error.failure_type
+    # No config fixes an airbyte-cdk without what a seam needs: the installation does.
+    return FailureType.system_error if isinstance(error, SeamBroken) else FailureType.config_error
+
+
 @quiet_when_output_closes
 def run() -> None:
     stop_on_signals()
@@ -130,9 +138,7 @@ def run() -> None:
         # spec needs none of the streams: no source is built for it (spec_source.py).
         source = SpecOnlySource() if args[:1] == ["spec"] else _build_source(args)
     except Exception as error:  # a bad file or config must not end in a bare traceback
-        failure = (
-            error.failure_type if isinstance(error, AirbyteTracedException) else FailureType.config_error
-        )
+        failure = failure_type_of(error)
         print(
             _trace_error(
                 f"The connector could not start: {error}",

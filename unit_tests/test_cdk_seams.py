@@ -25,6 +25,7 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 
 from source_pivotal_tracker import run as run_module
 from source_pivotal_tracker.cdk_seams import SEAMS, SeamBroken, supported_cdk, verify
+from source_pivotal_tracker.cdk_seams.cdk_range import CDK_REQUIREMENT
 from source_pivotal_tracker.cdk_seams.declarative_source import record_queue_size
 from source_pivotal_tracker.cdk_seams.entrypoint_read import copies_current
 from source_pivotal_tracker.runtime.limits import TIMEOUT_ENV
@@ -92,6 +93,12 @@ def test_the_connector_stops_at_start_up_naming_the_broken_seam(
     message = trace["trace"]["error"]["message"]
     assert "'catalog-streams-only'" in message and "_streams_by_name" in message
     assert f"Supported: {supported_cdk()}" in message and "Something went wrong" not in message
+    # No config fixes the installation: the platform must not ask the user to edit the config.
+    assert trace["trace"]["error"]["failure_type"] == "system_error"
+
+
+def test_the_seams_name_the_one_supported_range_that_setup_py_pins() -> None:
+    assert supported_cdk() == CDK_REQUIREMENT  # setup.py's pin: unit_tests/test_cdk_range.py
 
 
 # --------------------------------------------------------------------------- what the seams promise

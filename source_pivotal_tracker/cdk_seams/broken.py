@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import metadata
+from .cdk_range import CDK_REQUIREMENT, installed_cdk
 
 
 def supported_cdk() -> str:
-    """The airbyte-cdk range this connector declares (its package's requirement), for messages."""
-    try:
-        requirements = metadata.requires("source-pivotal-tracker") or []
-    except metadata.PackageNotFoundError:
-        requirements = []
-    for requirement in requirements:
-        if requirement.replace("_", "-").startswith("airbyte-cdk"):
-            return requirement.split(";")[0].strip()
-    return "airbyte-cdk (see setup.py)"
-
-
-def installed_cdk() -> str:
-    try:
-        return metadata.version("airbyte-cdk")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    """The airbyte-cdk range this connector supports, for messages (one definition: cdk_range.py)."""
+    return CDK_REQUIREMENT
 
 
 class SeamBroken(RuntimeError):
