@@ -67,17 +67,7 @@ def test_a_reader_that_closes_stdout_ends_the_read_quietly_with_a_failing_exit(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         args = command_line(Path(tmp), "read", config_of(mode), _catalog("stories"), None)
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp)
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            first = process.stdout.read(2000)  # as `| head -c 2000` does, then goes away
-            process.stdout.close()
-            exit_code = process.wait(timeout=60)
-            stderr = process.stderr.read().decode()
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        first, exit_code, stderr = _run_to_a_reader_that_goes_away(args, Path(tmp), 2000)
 
     assert len(first) == 2000
     assert exit_code != 0
@@ -92,19 +82,26 @@ def test_spec_and_discover_to_a_reader_already_gone_end_quietly_with_a_failing_e
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config_of(mode)))
         args = [CONNECTOR, command] + (["--config", "config.json"] if command == "discover" else [])
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp)
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            process.stdout.close()  # gone before the first message, however short the output
-            exit_code = process.wait(timeout=60)
-            stderr = process.stderr.read().decode()
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        # Gone before the first message, however short the output.
+        _, exit_code, stderr = _run_to_a_reader_that_goes_away(args, Path(tmp), 0)
 
     assert exit_code != 0
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr[-2000:]
+
+
+def _run_to_a_reader_that_goes_away(args: list[str], cwd: Path, reads: int) -> tuple[bytes, int, str]:
+    """Runs the command, reads `reads` bytes of its stdout (as `| head -c` does) and closes it."""
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.read(reads) if reads else b""
+        process.stdout.close()
+        exit_code = process.wait(timeout=60)
+        return first, exit_code, process.stderr.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def _stories_state(stream_state: Any) -> list[dict[str, Any]]:
