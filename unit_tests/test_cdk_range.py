@@ -31,7 +31,7 @@ def run_with_cdk_version(version: str, tmp_path: Path, *args: str) -> subprocess
     )
 
 
-@pytest.mark.parametrize("version", ["7.38.0", "7.30.0", "8.0.0"])
+@pytest.mark.parametrize("version", ["7.34.0", "7.30.0", "8.0.0"])
 def test_a_cdk_outside_the_range_stops_the_connector_with_a_trace_naming_version_and_range(
     version: str, tmp_path: Path
 ) -> None:

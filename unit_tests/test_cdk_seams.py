@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from importlib import import_module
+from importlib import import_module, metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,16 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import (
     ConcurrentPerPartitionCursor,
 )
+from packaging.version import Version
 
 from source_pivotal_tracker import run as run_module
 from source_pivotal_tracker.cdk_seams import SEAMS, SeamBroken, supported_cdk, verify
 from source_pivotal_tracker.cdk_seams.cdk_range import CDK_REQUIREMENT
-from source_pivotal_tracker.cdk_seams.declarative_source import record_queue_size
+from source_pivotal_tracker.cdk_seams.declarative_source import (
+    STREAMS_BY_NAME_SINCE,
+    builds_streams_by_name,
+    record_queue_size,
+)
 from source_pivotal_tracker.cdk_seams.entrypoint_read import copies_current
 from source_pivotal_tracker.runtime.limits import TIMEOUT_ENV
 from source_pivotal_tracker.source import RECORD_QUEUE_SIZE, SourcePivotalTracker
@@ -57,6 +62,18 @@ def test_canary_the_installed_cdk_still_has_what_the_seam_needs(module: str) -> 
     import_module(f"source_pivotal_tracker.cdk_seams.{module}").check()  # SeamBroken names the seam
 
 
+def test_canary_a_cdk_from_7_39_1_on_builds_only_the_catalogs_streams() -> None:
+    # Before 7.39.1 every stream is built for a read (the same records, a slower start); from it
+    # on, a CDK without `_streams_by_name` would lose most of a one-stream read's start-up.
+    if Version(metadata.version("airbyte-cdk")) >= Version(STREAMS_BY_NAME_SINCE):
+        assert builds_streams_by_name(), (
+            "seam catalog-streams-only: this airbyte-cdk has no ConcurrentDeclarativeSource."
+            "_streams_by_name; every read builds all streams again (README, CDK seams)"
+        )
+    else:
+        assert not builds_streams_by_name()
+
+
 def test_canary_entrypoint_read_copy_matches_the_installed_cdk_run_and_read() -> None:
     changed = copies_current()
     assert not changed, (
@@ -84,14 +101,14 @@ def test_the_connector_stops_at_start_up_naming_the_broken_seam(
     config.write_text(json.dumps(ConfigBuilder().build()))
     for side_effect in ("stop_on_signals", "limit_malloc_arenas", "pause_collection"):
         monkeypatch.setattr(run_module, side_effect, lambda *args: None)
-    monkeypatch.delattr(ConcurrentDeclarativeSource, "_streams_by_name")
+    monkeypatch.delattr(ConcurrentDeclarativeSource, "_select_streams")
     monkeypatch.setattr("sys.argv", ["source-pivotal-tracker", "check", "--config", str(config)])
     with pytest.raises(SystemExit) as exited:
         run_module.run()
     assert exited.value.code == 1
     (trace,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     message = trace["trace"]["error"]["message"]
-    assert "'catalog-streams-only'" in message and "_streams_by_name" in message
+    assert "'catalog-streams-only'" in message and "_select_streams" in message
     assert f"Supported: {supported_cdk()}" in message and "Something went wrong" not in message
     # No config fixes the installation: the platform must not ask the user to edit the config.
     assert trace["trace"]["error"]["failure_type"] == "system_error"

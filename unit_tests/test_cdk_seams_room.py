@@ -154,7 +154,7 @@ def test_the_scan_finds_a_dependency_private_used_or_overridden_through_self() -
     code = (
         "class Source(ConcurrentDeclarativeSource):\n"
         "    def _validate_source(self):\n        pass\n"
-        "    def go(self):\n        return self._streams_by_name([]), self._config, self._own\n"
+        "    def go(self):\n        return self._select_streams([]), self._config, self._own\n"
     )
     found = list(reaches(code, {"Source": Source}))
     assert len(found) == 3 and not any("_own" in line for line in found), found

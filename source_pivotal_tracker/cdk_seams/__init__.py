@@ -14,7 +14,8 @@ Each seam: what it touches; why; what a user would see if it broke.
   _throttle_state_message`; a STATE after every finished project (the CDK: one per 600 s at most);
   broken: a stopped sync reads again every project it had finished.
 - catalog-streams-only (declarative_source.py): `_streams_by_name`, `_select_streams`,
-  `_concurrent_source.read`; a read builds only the catalog's streams; broken: start-up stops.
+  `_concurrent_source.read`; a read builds only the catalog's streams; broken: start-up stops
+  (without `_streams_by_name`, new in 7.39.1, every stream is built, as the CDK's read does).
 - record-queue-bound (declarative_source.py): `_concurrent_source._queue.maxsize`; 1,000 queued
   records, not 10,000, for flat memory; broken: start-up stops (else tens of MB more on big reads).
 - source-config (declarative_source.py): `ConcurrentDeclarativeSource._config`; streams built with

@@ -19,7 +19,7 @@ import time
 from importlib import metadata
 
 # Lowest and first excluded release. Moving them moves setup.py's pin and `make test-cdk-range`.
-LOWEST_CDK = "7.39.1"
+LOWEST_CDK = "7.35.0"
 BELOW_CDK = "7.40"
 CDK_REQUIREMENT = f"airbyte-cdk>={LOWEST_CDK},<{BELOW_CDK}"
 

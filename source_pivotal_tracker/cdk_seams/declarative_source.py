@@ -2,7 +2,9 @@
 
 - `catalog-streams-only`: the CDK's read builds all fourteen streams, then picks the catalog's;
   `_streams_by_name` builds only the named ones (most of a one-stream read's start-up), and
-  `_select_streams` / `_concurrent_source.read` are the CDK's read itself.
+  `_select_streams` / `_concurrent_source.read` are the CDK's read itself. `_streams_by_name`
+  came with airbyte-cdk 7.39.1: on an older CDK of the supported range every stream is built, as
+  the CDK's own read does (the same records, a slower start), so only its canary names it.
 - `record-queue-bound`: the CDK queues up to 10,000 records for the main thread
   (`_concurrent_source._queue`); 1,000 keeps the workers busy and the memory flat.
 - `source-config`: `_config` is the config every stream is built from; the username/password
@@ -24,11 +26,14 @@ from .broken import code_names, require
 STREAMS_SEAM = "catalog-streams-only"
 QUEUE_SEAM = "record-queue-bound"
 CONFIG_SEAM = "source-config"
+# The first airbyte-cdk that builds streams by name (its canary expects it from there on).
+STREAMS_BY_NAME_SINCE = "7.39.1"
 
 
 def named_streams(source: ConcurrentDeclarativeSource, names: list[str]) -> list[AbstractStream]:
     """The streams of these names, built alone when the CDK can; else all of them."""
-    built: list[AbstractStream] | None = source._streams_by_name(names)
+    by_name = getattr(source, "_streams_by_name", None)  # from STREAMS_BY_NAME_SINCE on
+    built: list[AbstractStream] | None = by_name(names) if by_name is not None else None
     return built if built is not None else source.streams(config=source_config(source))
 
 
@@ -62,13 +67,17 @@ def set_source_config(source: ConcurrentDeclarativeSource, config: Mapping[str, 
     source._config = config
 
 
+def builds_streams_by_name() -> bool:
+    """Whether the installed CDK builds streams one by one (7.39.1+), or only all at once."""
+    return callable(getattr(ConcurrentDeclarativeSource, "_streams_by_name", None))
+
+
 def check() -> None:
-    for name in ("_streams_by_name", "_select_streams"):
-        require(
-            STREAMS_SEAM,
-            callable(getattr(ConcurrentDeclarativeSource, name, None)),
-            f"ConcurrentDeclarativeSource.{name}",
-        )
+    require(
+        STREAMS_SEAM,
+        callable(getattr(ConcurrentDeclarativeSource, "_select_streams", None)),
+        "ConcurrentDeclarativeSource._select_streams",
+    )
     init = code_names(ConcurrentDeclarativeSource.__init__)
     require(STREAMS_SEAM, "_concurrent_source" in init, "ConcurrentDeclarativeSource._concurrent_source")
     require(QUEUE_SEAM, "_concurrent_source" in init, "ConcurrentDeclarativeSource._concurrent_source")
