@@ -32,8 +32,7 @@ STREAMS_BY_NAME_SINCE = "7.39.1"
 
 def named_streams(source: ConcurrentDeclarativeSource, names: list[str]) -> list[AbstractStream]:
     """The streams of these names, built alone when the CDK can; else all of them."""
-    by_name = getattr(source, "_streams_by_name", None)  # from STREAMS_BY_NAME_SINCE on
-    built: list[AbstractStream] | None = by_name(names) if by_name is not None else None
+    built: list[AbstractStream] | None = source._streams_by_name(names) if builds_streams_by_name() else None
     return built if built is not None else source.streams(config=source_config(source))
 
 
