@@ -64,8 +64,28 @@ def prepared_venv(version: str) -> Path:
     return venv
 
 
-def main() -> int:
+def cdk_of(python: str) -> str:
+    """The airbyte-cdk release installed for that interpreter."""
+    version = subprocess.run(
+        [python, "-c", "from importlib.metadata import version; print(version('airbyte-cdk'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return version.stdout.strip()
+
+
+def main(argv: list[str]) -> int:
     versions = list(dict.fromkeys([RANGE["LOWEST_CDK"], highest_in_range()]))
+    # `--covered-by PYTHON`: make test runs the unit tests with that interpreter right after, so
+    # the release it holds (the highest, as pip installs it) is not run twice.
+    if argv[:1] == ["--covered-by"]:
+        covered = cdk_of(argv[1])
+        if covered in versions:
+            versions.remove(covered)
+            print(f"airbyte-cdk {covered}: the unit tests run on it with {argv[1]} (make test)")
+    if not versions:
+        return 0
     print(f"{RANGE['CDK_REQUIREMENT']}: unit tests on airbyte-cdk {', '.join(versions)}", flush=True)
     results = []
     for version in versions:
@@ -85,4 +105,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
