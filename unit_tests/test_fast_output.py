@@ -41,7 +41,7 @@ from airbyte_cdk.models.airbyte_protocol import AirbyteRecordMessageMeta
 from airbyte_cdk.models.airbyte_protocol_serializers import ConfiguredAirbyteCatalogSerializer
 
 from source_pivotal_tracker.runtime import fast_output
-from source_pivotal_tracker.runtime.fast_output import FastRecordEntrypoint, record_to_string
+from source_pivotal_tracker.runtime.fast_output import FastRecordEntrypoint, item_line, record_to_string
 from source_pivotal_tracker.source import SourcePivotalTracker
 from unit_tests.conftest import _environ, catalog_for, stories_body
 from unit_tests.tracker_fake import PROJECT_ID, ConfigBuilder, TrackerFake, TrackerResponse
@@ -137,6 +137,20 @@ OTHERS = {
 @pytest.mark.parametrize("message", [*RECORDS.values(), *OTHERS.values()], ids=[*RECORDS, *OTHERS])
 def test_record_to_string_is_the_cdk_serialization(message: AirbyteMessage) -> None:
     assert record_to_string(message) == AirbyteEntrypoint.airbyte_message_to_string(message)
+
+
+ITEMS = {name: message for name, message in RECORDS.items() if "meta" not in name and "namespace" not in name}
+
+
+@pytest.mark.parametrize("message", ITEMS.values(), ids=ITEMS)
+def test_an_export_item_line_is_the_cdk_serialization_of_its_record(message: AirbyteMessage) -> None:
+    # What read_items gives: (stream, data, emitted_at[, file_reference]); no meta, no namespace.
+    record = message.record
+    assert record is not None
+    parts = (record.stream, record.data, record.emitted_at)
+    line = item_line(*parts, record.file_reference) if record.file_reference else item_line(*parts)
+    text = line.decode() if isinstance(line, bytes) else line
+    assert text == AirbyteEntrypoint.airbyte_message_to_string(message)
 
 
 def test_records_take_the_fast_path_and_the_rest_the_cdk_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -85,10 +85,7 @@ def item_line(
     rare) is written the CDK's way, from its message.
     """
     if file_reference is not None:
-        record = AirbyteRecordMessage(
-            stream=stream, data=data, emitted_at=emitted_at, file_reference=file_reference
-        )
-        return AirbyteEntrypoint.airbyte_message_to_string(AirbyteMessage(type=Type.RECORD, record=record))
+        return _cdk_record_line(stream, data, emitted_at, file_reference)
     head = _HEADS.get(stream)
     if head is None:
         head = _HEADS[stream] = b'{"type":"RECORD","record":{"stream":' + orjson.dumps(stream) + b',"data":'
@@ -98,8 +95,20 @@ def item_line(
     try:
         return b'%s%s,"emitted_at":%d}}' % (head, orjson.dumps(kept), emitted_at)
     except (TypeError, orjson.JSONEncodeError):
-        record = AirbyteRecordMessage(stream=stream, data=data, emitted_at=emitted_at)
-        return AirbyteEntrypoint.airbyte_message_to_string(AirbyteMessage(type=Type.RECORD, record=record))
+        return _cdk_record_line(stream, data, emitted_at)
+
+
+def _cdk_record_line(
+    stream: str,
+    data: dict[str, Any],
+    emitted_at: int,
+    file_reference: AirbyteRecordMessageFileReference | None = None,
+) -> str:
+    """item_line's record written the CDK's way, from its message (the rare records it must)."""
+    record = AirbyteRecordMessage(
+        stream=stream, data=data, emitted_at=emitted_at, file_reference=file_reference
+    )
+    return AirbyteEntrypoint.airbyte_message_to_string(AirbyteMessage(type=Type.RECORD, record=record))
 
 
 def _plain_record(message: AirbyteMessage) -> bool:
